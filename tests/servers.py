@@ -8,9 +8,9 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from socketserver import ThreadingMixIn
 from typing import Any
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
-from socketserver import ThreadingMixIn
 
 
 def free_port() -> int:
@@ -58,9 +58,7 @@ class _QuietHandler(WSGIRequestHandler):
 @contextlib.contextmanager
 def serve_wsgi(app: Any) -> Iterator[str]:
     """Serve a WSGI app with the standard library's wsgiref; yields its base URL."""
-    server = make_server(
-        "127.0.0.1", 0, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler
-    )
+    server = make_server("127.0.0.1", 0, app, server_class=_ThreadingWSGIServer, handler_class=_QuietHandler)
     port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

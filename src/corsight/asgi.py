@@ -1,0 +1,113 @@
+"""ASGI middleware: :class:`corsight.engine.Engine` applied to HTTP requests (Starlette,
+FastAPI, Litestar, Quart, any ASGI app). WebSocket and lifespan scopes pass through untouched.
+
+Drop-in for Starlette's ``CORSMiddleware``: the same keyword arguments, or ``policy=``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from typing import Any
+
+from corsight.engine import Decision, Engine, merge_vary
+from corsight.policy import Policy, policy_from
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+RawHeaders = Iterable[tuple[bytes, bytes]]
+
+_ERROR_BODY = b"Internal Server Error"
+
+
+def with_cors_headers(headers: RawHeaders, decision: Decision) -> list[tuple[bytes, bytes]]:
+    """The app's response headers with the decision's CORS headers and Vary merged in."""
+    out = []
+    vary: bytes | None = None
+    replaced = decision.raw_names
+    for name, value in headers:
+        lower = name.lower()
+        if lower == b"vary":
+            vary = value if vary is None else vary + b", " + value
+        elif lower not in replaced:
+            out.append((name, value))
+    out.extend(decision.raw_headers)
+    if vary is not None:
+        merged = merge_vary(vary.decode("latin-1"), decision.vary)
+        out.append((b"vary", merged.encode("latin-1")))
+    elif decision.raw_vary:
+        out.append((b"vary", decision.raw_vary))
+    return out
+
+
+class CORSMiddleware:
+    """Add CORS to an ASGI application.
+
+    ``CORSMiddleware(app, allow_origins=["https://app.example.com"], allow_credentials=True)``
+    or ``CORSMiddleware(app, policy=Policy(...))``. Preflights are answered here; other
+    requests reach the app and get the CORS headers added to its response. If the app raises
+    before responding, the browser still gets a 500 with the CORS headers (so it does not report
+    a misleading CORS error) and the exception propagates to the server for logging.
+    """
+
+    def __init__(self, app: ASGIApp, policy: Policy | None = None, **settings: Any) -> None:
+        self.app = app
+        self.policy = policy_from(policy, settings)
+        self.engine = Engine(self.policy)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        origin = request_method = request_headers = None
+        private_network = False
+        for name, value in scope["headers"]:
+            if name == b"origin":
+                text = value.decode("latin-1")
+                origin = text if origin is None else f"{origin}, {text}"
+            elif name.startswith(b"access-control-request-"):
+                if name == b"access-control-request-method":
+                    request_method = value.decode("latin-1")
+                elif name == b"access-control-request-headers":
+                    part = value.decode("latin-1")
+                    request_headers = part if request_headers is None else f"{request_headers},{part}"
+                elif name == b"access-control-request-private-network":
+                    private_network = True
+        decision = self.engine.decide(
+            scope["method"], origin, request_method, request_headers, private_network
+        )
+        if decision.status is not None:
+            await send(
+                {"type": "http.response.start", "status": decision.status, "headers": decision.raw_headers}
+            )
+            await send({"type": "http.response.body", "body": decision.body})
+            return
+        if not decision.raw_headers and not decision.raw_vary:
+            await self.app(scope, receive, send)
+            return
+
+        started = False
+
+        async def send_with_cors(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message["headers"] = with_cors_headers(message.get("headers", ()), decision)
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_cors)
+        except Exception:
+            if not started:
+                headers = [(b"content-type", b"text/plain; charset=utf-8")]
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 500,
+                        "headers": with_cors_headers(headers, decision),
+                    }
+                )
+                await send({"type": "http.response.body", "body": _ERROR_BODY})
+            raise

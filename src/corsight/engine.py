@@ -1,0 +1,248 @@
+"""The server engine: given a policy and a request's method and CORS headers, what to answer.
+
+Sans-IO, like h11: adapters turn a framework's request into :meth:`Engine.decide`'s arguments
+and its :class:`Decision` into the framework's response. Everything that does not depend on the
+request is built once, here, at construction: for an exact allowed origin, deciding is one
+dictionary lookup that returns a ready-made decision.
+"""
+
+from __future__ import annotations
+
+import enum
+from http import HTTPStatus
+
+from corsight.httpsyntax import is_token
+from corsight.policy import SAFELISTED_REQUEST_HEADERS, Policy
+
+#: Longest ``Access-Control-Request-Headers`` parsed. Chromium sends sorted unique names, so a
+#: real request stays far below this; a 1 MiB header of commas is denied without being split.
+MAX_REQUEST_HEADERS_LENGTH = 4096
+
+#: How many pattern-matched origins keep a ready-made decision (bounded: origins are attacker input).
+PATTERN_CACHE_SIZE = 1024
+
+PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
+PRIVATE_NETWORK_VARY = PREFLIGHT_VARY + ", Access-Control-Request-Private-Network"
+
+
+class Kind(enum.Enum):
+    NOT_CORS = "not-cors"
+    PREFLIGHT_ALLOWED = "preflight-allowed"
+    PREFLIGHT_DENIED = "preflight-denied"
+    ACTUAL_ALLOWED = "actual-allowed"
+    ACTUAL_DENIED = "actual-denied"
+
+
+class Reason(str, enum.Enum):
+    """Why a request was denied (machine-readable)."""
+
+    ORIGIN = "origin"
+    METHOD = "method"
+    HEADERS = "headers"
+    PRIVATE_NETWORK = "private-network"
+
+
+class Decision:
+    """What to answer.
+
+    For preflights (``status`` is set) ``headers`` and ``body`` are the whole response, which
+    the adapter sends without calling the application. Otherwise the application answers and
+    the adapter adds ``headers`` (replacing any the app set under the same names) and merges
+    ``vary`` into its ``Vary`` header. ``raw_headers``/``raw_vary`` are the same, encoded for
+    ASGI, so that ready-made decisions are encoded once.
+    """
+
+    __slots__ = (
+        "body", "headers", "kind", "names", "raw_headers", "raw_names", "raw_vary", "reason",
+        "status", "status_line", "vary",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        kind: Kind,
+        headers: tuple[tuple[str, str], ...] = (),
+        *,
+        vary: str = "",
+        status: int | None = None,
+        reason: Reason | None = None,
+        body: bytes = b"",
+    ) -> None:
+        self.kind = kind
+        self.headers = headers
+        self.vary = vary
+        self.status = status
+        self.status_line = f"{status} {HTTPStatus(status).phrase}" if status else ""
+        self.reason = reason
+        self.body = body
+        self.names = frozenset(name.lower() for name, _ in headers)
+        self.raw_headers = tuple((n.encode("latin-1"), v.encode("latin-1")) for n, v in headers)
+        self.raw_names = frozenset(n.lower() for n, _ in self.raw_headers)
+        self.raw_vary = vary.encode("latin-1")
+
+    @property
+    def is_preflight(self) -> bool:
+        return self.status is not None
+
+    def __repr__(self) -> str:
+        extra = f", reason={self.reason.value!r}" if self.reason else ""
+        return f"Decision({self.kind.value}, {list(self.headers)!r}{extra})"
+
+
+def merge_vary(existing: str | None, names: str) -> str:
+    """An app's ``Vary`` value with ``names`` added, keeping what it had; ``*`` stays ``*``."""
+    if not existing:
+        return names
+    present = {item.strip().lower() for item in existing.split(",")}
+    if "*" in present:
+        return existing
+    missing = [n for n in names.split(", ") if n and n.lower() not in present]
+    return ", ".join([existing, *missing]) if missing else existing
+
+
+class Engine:
+    """A policy compiled for deciding requests."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.policy = policy
+        p = policy
+        self._wildcard = p.origins.allow_all  # never with credentials: Policy refuses it
+        self._any_method = p.allow_methods == ("*",)
+        self._any_header = p.allow_headers == ("*",)
+        self._methods = frozenset(p.allow_methods)
+        self._headers = frozenset(p.allow_headers) | SAFELISTED_REQUEST_HEADERS
+        self._preflight_vary = PRIVATE_NETWORK_VARY if p.allow_private_network else PREFLIGHT_VARY
+
+        self._simple_extra: tuple[tuple[str, str], ...] = ()
+        if p.allow_credentials:
+            self._simple_extra += (("Access-Control-Allow-Credentials", "true"),)
+        if p.expose_headers:
+            self._simple_extra += (("Access-Control-Expose-Headers", ", ".join(p.expose_headers)),)
+        self._preflight_extra = self._simple_extra[:1]  # credentials only; expose is not for preflights
+        if not self._any_method:
+            self._preflight_extra += (("Access-Control-Allow-Methods", ", ".join(p.allow_methods)),)
+        if not self._any_header:
+            self._preflight_extra += (("Access-Control-Allow-Headers", ", ".join(sorted(self._headers))),)
+        if p.max_age is not None:
+            self._preflight_extra += (("Access-Control-Max-Age", str(p.max_age)),)
+
+        if self._wildcard:
+            # The same answer for every origin, so no Vary: Origin is needed on actual
+            # responses, and sending it also without an Origin keeps caches consistent.
+            self._not_cors = self._actual("*")
+        else:
+            self._not_cors = Decision(Kind.NOT_CORS, vary="Origin")
+        self._denied = Decision(Kind.ACTUAL_DENIED, vary="Origin", reason=Reason.ORIGIN)
+        self._exact: dict[str, Decision] = {o: self._actual(o) for o in p.origins.exact}
+        self._static_preflight = not (self._any_method or self._any_header)
+        self._exact_preflight: dict[str, Decision] = (
+            {o: self._preflight_ok(o, ()) for o in p.origins.exact} if self._static_preflight else {}
+        )
+        self._pattern_cache: dict[str, Decision] = {}
+        self._preflight_denials = {
+            reason: Decision(
+                Kind.PREFLIGHT_DENIED,
+                (("Content-Type", "text/plain; charset=utf-8"), ("Vary", self._preflight_vary)),
+                status=403,
+                reason=reason,
+                body=f"CORS preflight denied: {reason.value} not allowed\n".encode(),
+            )
+            for reason in Reason
+        }
+
+    # -- building decisions --------------------------------------------------------------
+
+    def _actual(self, origin: str) -> Decision:
+        headers = (("Access-Control-Allow-Origin", origin), *self._simple_extra)
+        return Decision(Kind.ACTUAL_ALLOWED, headers, vary="" if self._wildcard else "Origin")
+
+    def _preflight_ok(self, origin: str, reflected: tuple[tuple[str, str], ...]) -> Decision:
+        headers = (
+            ("Access-Control-Allow-Origin", "*" if self._wildcard else origin),
+            *self._preflight_extra,
+            *reflected,
+            ("Vary", self._preflight_vary),
+        )
+        return Decision(Kind.PREFLIGHT_ALLOWED, headers, status=204)
+
+    # -- deciding ------------------------------------------------------------------------
+
+    def decide(
+        self,
+        method: str,
+        origin: str | None,
+        request_method: str | None = None,
+        request_headers: str | None = None,
+        request_private_network: bool = False,
+    ) -> Decision:
+        """Decide a request from its method and CORS request headers.
+
+        ``origin`` is the ``Origin`` header (``None`` when absent; several headers joined by
+        ``", "``, which never matches). A preflight is an ``OPTIONS`` request with both
+        ``Origin`` and ``Access-Control-Request-Method``; any other request with an
+        ``Origin`` is an actual CORS request.
+        """
+        if origin is None:
+            return self._not_cors
+        if request_method is not None and method == "OPTIONS":
+            return self._preflight(origin, request_method, request_headers, request_private_network)
+        decision = self._exact.get(origin)
+        if decision is not None:
+            return decision
+        if self._wildcard:
+            return self._not_cors
+        if not self.policy.origins.matches_pattern(origin):
+            return self._denied
+        decision = self._pattern_cache.get(origin)
+        if decision is None:
+            decision = self._actual(origin)
+            if len(self._pattern_cache) < PATTERN_CACHE_SIZE:
+                self._pattern_cache[origin] = decision
+        return decision
+
+    def _preflight(
+        self, origin: str, method: str, request_headers: str | None, private_network: bool
+    ) -> Decision:
+        ready = self._exact_preflight.get(origin)
+        if ready is None and not (
+            origin in self.policy.origins.exact
+            or self._wildcard
+            or self.policy.origins.matches_pattern(origin)
+        ):
+            return self._preflight_denials[Reason.ORIGIN]
+        reflected: tuple[tuple[str, str], ...] = ()
+        if self._any_method:
+            if not is_token(method):
+                return self._preflight_denials[Reason.METHOD]
+            reflected += (("Access-Control-Allow-Methods", method),)
+        elif method not in self._methods:
+            return self._preflight_denials[Reason.METHOD]
+        if request_headers:
+            names = self._requested_headers(request_headers)
+            if names is None:
+                return self._preflight_denials[Reason.HEADERS]
+            if self._any_header and names:
+                reflected += (("Access-Control-Allow-Headers", ",".join(names)),)
+        if private_network:
+            if not self.policy.allow_private_network:
+                return self._preflight_denials[Reason.PRIVATE_NETWORK]
+            reflected += (("Access-Control-Allow-Private-Network", "true"),)
+        if ready is not None and not reflected:
+            return ready
+        return self._preflight_ok(origin, reflected)
+
+    def _requested_headers(self, value: str) -> list[str] | None:
+        """The header names a preflight asks for, or ``None`` when any is not allowed."""
+        if len(value) > MAX_REQUEST_HEADERS_LENGTH:
+            return None
+        names = []
+        for item in value.lower().split(","):
+            name = item.strip(" \t")
+            if not name:
+                continue
+            if self._any_header:
+                if not is_token(name):
+                    return None
+            elif name not in self._headers:
+                return None
+            names.append(name)
+        return names

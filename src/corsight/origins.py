@@ -1,0 +1,286 @@
+"""Origins: how configured origins are validated and normalized, and how a request's ``Origin``
+is matched against them.
+
+Exact origins, subdomain patterns (``https://*.example.com``) and any-port patterns
+(``http://localhost:*``) are found by hash lookups, so the cost of a match does not grow with
+the number of allowed origins. Regexes are compiled once and always full-match.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+import string
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from corsight.errors import PolicyError
+
+DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+#: Schemes whose pages have a tuple origin a browser serializes as ``scheme://host[:port]``.
+KNOWN_SCHEMES = frozenset({"http", "https", "chrome-extension", "moz-extension", "safari-web-extension"})
+
+#: What a serialized origin from a browser is made of: lowercase host names, IP literals, ports.
+_ORIGIN_CHARS = string.ascii_lowercase + string.digits + "-._:/[]"
+_HOST_CHARS = string.ascii_lowercase + string.digits + "-._"
+
+#: Longest request ``Origin`` worth matching against patterns and regexes (bounds regex time).
+MAX_ORIGIN_LENGTH = 1024
+
+#: Origins that a regex must never admit by accident; see :func:`_check_regex`.
+_PROBE_ORIGINS = ("https://corsight-probe.invalid", "http://corsight-probe.invalid")
+
+
+@dataclass(frozen=True)
+class _Parts:
+    scheme: str
+    host: str
+    port: str  # "" for the scheme's default port, "*" for any port
+
+
+def _fail(setting: str, value: str, problem: str, fix: str) -> PolicyError:
+    return PolicyError(f"{setting}: {value!r} {problem}; {fix}")
+
+
+def _split(value: str, setting: str) -> _Parts:
+    """Parse ``scheme://host[:port]`` strictly, with the fix for each way it can be wrong."""
+    scheme, sep, rest = value.partition("://")
+    example = "write it as 'https://example.com' (scheme://host[:port])"
+    if not sep or not scheme:
+        raise _fail(setting, value, "has no scheme", example)
+    scheme = scheme.lower()
+    if scheme not in KNOWN_SCHEMES:
+        known = ", ".join(sorted(KNOWN_SCHEMES))
+        raise _fail(setting, value, f"has an unknown scheme {scheme!r}", f"use one of {known}")
+    if "@" in rest:
+        raise _fail(
+            setting, value, "contains user information ('user@')", "an origin is scheme://host[:port] only"
+        )
+    for mark, part in (("#", "a fragment"), ("?", "a query"), ("/", "a path")):
+        if mark in rest:
+            host_port = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
+            problem = "ends with '/'" if mark == "/" and rest == host_port + "/" else f"contains {part}"
+            fix = f"browsers send the origin with no path; write {scheme + '://' + host_port!r}"
+            raise _fail(setting, value, problem, fix)
+    if rest.startswith("["):
+        end = rest.find("]")
+        if end < 0:
+            raise _fail(setting, value, "has an unclosed IPv6 bracket", example)
+        host, port_part = rest[: end + 1], rest[end + 1 :]
+        if port_part and not port_part.startswith(":"):
+            raise _fail(setting, value, "has text after the IPv6 address", example)
+        port = port_part[1:]
+        has_port = bool(port_part)
+    else:
+        host, has_colon, port = rest.partition(":")
+        has_port = bool(has_colon)
+    if has_port and not port:
+        raise _fail(setting, value, "has an empty port", "drop the ':' or write a port number")
+    if not host:
+        raise _fail(setting, value, "has no host", example)
+    if port and port != "*" and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+        raise _fail(setting, value, f"has an invalid port {port!r}", "use a number from 1 to 65535")
+    if port and port != "*":
+        port = str(int(port))
+    if port == DEFAULT_PORTS.get(scheme):
+        port = ""  # browsers never serialize the default port
+    return _Parts(scheme, _normalize_host(host, value, setting), port)
+
+
+def _normalize_host(host: str, value: str, setting: str) -> str:
+    if host.startswith("["):
+        try:
+            return "[" + ipaddress.IPv6Address(host[1:-1]).compressed + "]"
+        except ValueError:
+            raise _fail(
+                setting, value, "has an invalid IPv6 address", "write e.g. 'http://[::1]:8000'"
+            ) from None
+    if host.startswith("*."):
+        return "*." + _normalize_host(host[2:], value, setting)
+    if not host.isascii():
+        try:
+            host = host.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise _fail(
+                setting, value, "has a host that is not a valid domain name", "check the spelling"
+            ) from None
+    host = host.lower()
+    if host.strip(_HOST_CHARS) or ".." in host or host.startswith(".") or host.endswith("."):
+        if "*" in host:
+            raise _fail(
+                setting,
+                value,
+                "is a malformed pattern",
+                "'*' stands for whole labels at the start ('https://*.example.com') "
+                "or for the whole port ('http://localhost:*')",
+            )
+        raise _fail(setting, value, "has a host that is not a valid domain name", "check the spelling")
+    return host
+
+
+def normalize_origin(value: str, setting: str = "allow_origins") -> str:
+    """The browser serialization of a configured origin (``null`` stays ``null``).
+
+    Lowercases scheme and host, converts international names to punycode and drops the
+    default port; raises :class:`PolicyError` for anything that is not an origin.
+    """
+    if value == "null":
+        return value
+    parts = _split(value, setting)
+    if parts.port == "*" or parts.host.startswith("*."):
+        raise _fail(setting, value, "is a pattern, not an origin", "list it in allow_origins")
+    return _serialize(parts)
+
+
+def normalize_allowed(value: str, setting: str = "allow_origins") -> str:
+    """Like :func:`normalize_origin`, but also accepts ``*`` and subdomain/any-port patterns."""
+    if value in ("*", "null"):
+        return value
+    return _serialize(_split(value, setting))
+
+
+def _serialize(parts: _Parts) -> str:
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.host}{port}"
+
+
+def _check_regex(regex: str, setting: str) -> re.Pattern[str]:
+    """Compile a user's origin regex, refusing the shapes that admit attackers' origins."""
+    try:
+        compiled = re.compile(regex)
+    except re.error as exc:
+        raise _fail(setting, regex, f"is not a valid regular expression ({exc})", "fix its syntax") from None
+    dot = _unescaped_dot(regex)
+    if dot is not None:
+        raise _fail(
+            setting,
+            regex,
+            f"has an unescaped '.' at position {dot}",
+            "'.' matches any character, so 'www.example.com' also admits "
+            "'wwwxexample.com'; write '\\.' for a literal dot",
+        )
+    if compiled.fullmatch("null"):
+        raise _fail(
+            setting,
+            regex,
+            "matches the origin 'null'",
+            "sandboxed pages of any site send 'null'; list 'null' in allow_origins if you really mean it",
+        )
+    return compiled
+
+
+def _unescaped_dot(regex: str) -> int | None:
+    """Position of a ``.`` outside a character class that is glued to a host name.
+
+    ``.`` followed by a letter or digit (``example.com``) is almost always a literal dot
+    written by mistake; ``.*``/``.+`` followed by one (``.*example\\.com``) admits
+    ``evilexample.com``.
+    """
+    i, in_class = 0, False
+    while i < len(regex):
+        char = regex[i]
+        if char == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+        elif char == ".":
+            after = regex[i + 1 : i + 2]
+            if after in ("*", "+"):
+                after = regex[i + 2 : i + 3]
+            if after.isalnum():
+                return i
+        i += 1
+    return None
+
+
+class OriginMatcher:
+    """The compiled form of a policy's origins: answers "is this request Origin allowed?"."""
+
+    __slots__ = ("_any_port", "_regexes", "_subdomains", "allow_all", "exact")
+
+    def __init__(self, origins: Iterable[str], regexes: Iterable[str] = ()) -> None:
+        self.allow_all = False
+        exact: set[str] = set()
+        any_port: set[tuple[str, str]] = set()
+        subdomains: set[tuple[str, str, str]] = set()
+        for value in origins:
+            if value == "*":
+                self.allow_all = True
+                continue
+            if value == "null":
+                exact.add(value)
+                continue
+            parts = _split(value, "allow_origins")
+            if parts.host.startswith("*."):
+                suffix = parts.host[2:]
+                if ("." not in suffix and suffix != "localhost") or suffix.startswith("["):
+                    raise _fail(
+                        "allow_origins",
+                        value,
+                        "admits every host under a top-level domain",
+                        "name the site, as in 'https://*.example.com'",
+                    )
+                subdomains.add((parts.scheme, suffix, parts.port))
+            elif parts.port == "*":
+                any_port.add((parts.scheme, parts.host))
+            else:
+                exact.add(_serialize(parts))
+        self.exact = frozenset(exact)
+        self._any_port = frozenset(any_port)
+        self._subdomains = frozenset(subdomains)
+        self._regexes = tuple(_check_regex(r, "allow_origin_regex") for r in regexes)
+
+    @property
+    def has_patterns(self) -> bool:
+        return bool(self._any_port or self._subdomains or self._regexes)
+
+    def admits_any_origin(self) -> bool:
+        """Whether an arbitrary attacker's origin is admitted (``*`` or a regex like ``.*``)."""
+        return self.allow_all or any(self.matches_pattern(o) for o in _PROBE_ORIGINS)
+
+    def __contains__(self, origin: str) -> bool:
+        return self.allow_all or origin in self.exact or self.matches_pattern(origin)
+
+    def matches_pattern(self, origin: str) -> bool:
+        """Whether a request ``Origin`` matches a subdomain, any-port or regex pattern.
+
+        Only canonical serializations are considered, as browsers send them: lowercase, no
+        default port, no control or special characters. Anything else cannot come from a
+        browser and is never reflected.
+        """
+        if len(origin) > MAX_ORIGIN_LENGTH or origin.strip(_ORIGIN_CHARS):
+            return False
+        if self._any_port or self._subdomains:
+            scheme, sep, rest = origin.partition("://")
+            if sep and self._match_host(scheme, rest):
+                return True
+        return any(regex.fullmatch(origin) for regex in self._regexes)
+
+    def _match_host(self, scheme: str, rest: str) -> bool:
+        if rest.startswith("["):
+            host, _, port = rest.partition("]")
+            host += "]"
+            if port and not port.startswith(":"):
+                return False
+            port = port[1:]
+        else:
+            host, _, port = rest.partition(":")
+        if port and not (port.isdigit() and port[0] != "0" and int(port) < 65536):
+            return False
+        if port == DEFAULT_PORTS.get(scheme) or not host or "/" in host:
+            return False
+        if (scheme, host) in self._any_port:
+            return True
+        if not self._subdomains or ".." in host or host.startswith(".") or ":" in host:
+            return False
+        dot = host.find(".")
+        while dot > 0:
+            suffix = host[dot + 1 :]
+            if (scheme, suffix, port) in self._subdomains or (scheme, suffix, "*") in self._subdomains:
+                return True
+            dot = host.find(".", dot + 1)
+        return False

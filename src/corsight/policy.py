@@ -1,0 +1,256 @@
+"""The Policy: what a server allows, validated once at construction.
+
+Keyword names follow Starlette's ``CORSMiddleware`` so that switching is a one-line change.
+Everything that can only be a mistake is refused here with a :class:`PolicyError` that names
+the setting, the value and the fix, so that nothing can go wrong at request time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from corsight.errors import PolicyError
+from corsight.httpsyntax import is_token
+from corsight.origins import OriginMatcher, normalize_allowed
+
+#: Methods a browser never lets script send (Fetch: forbidden methods).
+FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
+
+#: Methods the Fetch standard uppercases whatever case script wrote them in.
+NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
+
+#: Request headers a browser sets itself; script cannot, so allowing them is a mistake.
+FORBIDDEN_REQUEST_HEADERS = frozenset({
+    "accept-charset", "accept-encoding", "access-control-request-headers",
+    "access-control-request-method", "connection", "content-length", "cookie", "cookie2",
+    "date", "dnt", "expect", "host", "keep-alive", "origin", "referer", "set-cookie", "te",
+    "trailer", "transfer-encoding", "upgrade", "via",
+})  # fmt: skip
+
+#: Request headers always allowed, as Starlette does: browsers list ``content-type`` in a
+#: preflight whenever its value is not a form type (``application/json``).
+SAFELISTED_REQUEST_HEADERS = frozenset({"accept", "accept-language", "content-language", "content-type"})
+
+#: The default methods: the ones a browser sends cross-origin without asking anyway.
+DEFAULT_METHODS = ("GET", "HEAD", "POST")
+
+#: Chromium caps max-age at 7200 s and Firefox at 86400 s; more than a day is a mistake.
+MAX_MAX_AGE = 86400
+
+_WILDCARD = ("*",)
+
+
+def _as_list(setting: str, value: Any, *, star_ok: bool = True) -> tuple[str, ...]:
+    """Accept a list of strings (or ``"*"``); refuse a bare string, which would be a bug."""
+    if isinstance(value, str):
+        if star_ok and value == "*":
+            return _WILDCARD
+        raise PolicyError(f"{setting}: got the string {value!r}; pass a list, as in {setting}=[{value!r}]")
+    try:
+        items = tuple(value)
+    except TypeError:
+        raise PolicyError(f"{setting}: expected a list of strings, got {value!r}") from None
+    for item in items:
+        if not isinstance(item, str):
+            raise PolicyError(f"{setting}: {item!r} is not a string")
+    if "*" in items:
+        if not star_ok:
+            raise PolicyError(f"{setting}: '*' is not allowed here")
+        if len(items) > 1:
+            others = ", ".join(repr(i) for i in items if i != "*")
+            raise PolicyError(f"{setting}: '*' already allows everything; remove {others}")
+        return _WILDCARD
+    return items
+
+
+def _methods(value: Any) -> tuple[str, ...]:
+    methods = _as_list("allow_methods", value)
+    if methods == _WILDCARD:
+        return methods
+    result = []
+    for method in methods:
+        if not is_token(method):
+            raise PolicyError(f"allow_methods: {method!r} is not an HTTP method name (a token)")
+        # Browsers uppercase only the six standard methods; `patch` stays `patch` on the
+        # wire and must be listed as the page's script writes it.
+        upper = method.upper()
+        if upper in FORBIDDEN_METHODS:
+            raise PolicyError(f"allow_methods: browsers never send {upper}; remove it")
+        result.append(upper if upper in NORMALIZED_METHODS else method)
+    return tuple(dict.fromkeys(result))
+
+
+def _header_names(setting: str, value: Any, *, forbidden: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    names = _as_list(setting, value)
+    if names == _WILDCARD:
+        return names
+    result = []
+    for name in names:
+        if not is_token(name):
+            raise PolicyError(f"{setting}: {name!r} is not an HTTP header name (a token)")
+        lower = name.lower()
+        if lower in forbidden or lower.startswith(("sec-", "proxy-")):
+            hint = (
+                "cookies travel with allow_credentials=True"
+                if lower == "cookie"
+                else "the browser sets it itself"
+            )
+            raise PolicyError(f"{setting}: script can never send {name!r} ({hint}); remove it")
+        result.append(lower)
+    return tuple(dict.fromkeys(result))
+
+
+class Policy:
+    """An immutable, validated CORS policy.
+
+    ``allow_origins`` takes exact origins (``https://app.example.com``), ``"*"``, subdomain
+    patterns (``https://*.example.com``: one or more labels, never the apex), any-port
+    patterns (``http://localhost:*``) and ``"null"`` (only when listed).
+    ``allow_origin_regex`` takes one regex or a list; each must match the whole origin.
+    ``allow_headers``/``allow_methods`` of ``"*"`` reflect what the preflight asked for, which
+    works in browsers also with credentials and for ``Authorization``.
+    ``max_age`` is how long (seconds) browsers may cache a preflight; ``None`` omits it.
+    """
+
+    __slots__ = (
+        "allow_credentials",
+        "allow_headers",
+        "allow_methods",
+        "allow_origin_regex",
+        "allow_origins",
+        "allow_private_network",
+        "expose_headers",
+        "max_age",
+        "origins",
+    )
+
+    allow_origins: tuple[str, ...]
+    allow_origin_regex: tuple[str, ...]
+    allow_methods: tuple[str, ...]
+    allow_headers: tuple[str, ...]
+    expose_headers: tuple[str, ...]
+    allow_credentials: bool
+    max_age: int | None
+    allow_private_network: bool
+    origins: OriginMatcher
+
+    def __init__(
+        self,
+        allow_origins: Iterable[str] | str = (),
+        *,
+        allow_origin_regex: str | Iterable[str] | None = None,
+        allow_methods: Iterable[str] | str = DEFAULT_METHODS,
+        allow_headers: Iterable[str] | str = (),
+        expose_headers: Iterable[str] | str = (),
+        allow_credentials: bool = False,
+        max_age: int | None = 600,
+        allow_private_network: bool = False,
+    ) -> None:
+        for setting, flag in (
+            ("allow_credentials", allow_credentials),
+            ("allow_private_network", allow_private_network),
+        ):
+            if not isinstance(flag, bool):
+                raise PolicyError(f"{setting}: expected True or False, got {flag!r}")
+        origins = _as_list("allow_origins", allow_origins)
+        if allow_origin_regex is None:
+            regexes: tuple[str, ...] = ()
+        elif isinstance(allow_origin_regex, str):
+            regexes = (allow_origin_regex,)
+        else:
+            regexes = _as_list("allow_origin_regex", allow_origin_regex, star_ok=False)
+        normalized = tuple(dict.fromkeys(normalize_allowed(o) for o in origins))
+        matcher = OriginMatcher(normalized, regexes)
+        if allow_credentials:
+            if matcher.allow_all:
+                raise PolicyError(
+                    "allow_origins: '*' with allow_credentials=True would let every website "
+                    "read your users' data, and browsers reject it; list the origins of your "
+                    "own front ends, e.g. allow_origins=['https://app.example.com']"
+                )
+            if matcher.admits_any_origin():
+                raise PolicyError(
+                    f"allow_origin_regex: {regexes!r} admits any origin, which with "
+                    "allow_credentials=True lets every website read your users' data; "
+                    "match only your own hosts, e.g. r'https://[a-z0-9-]+\\.example\\.com'"
+                )
+            if "null" in matcher.exact:
+                raise PolicyError(
+                    "allow_origins: 'null' with allow_credentials=True lets any site read your "
+                    "users' data (sandboxed iframes send 'null'); remove 'null'"
+                )
+        if max_age is not None and (
+            isinstance(max_age, bool) or not isinstance(max_age, int) or not 0 <= max_age <= MAX_MAX_AGE
+        ):
+            raise PolicyError(
+                f"max_age: {max_age!r} is out of range; use whole seconds from 0 to {MAX_MAX_AGE} "
+                "(Chromium caps it at 7200), or None to let browsers use their 5 s default"
+            )
+        exposed = _header_names("expose_headers", expose_headers)
+        if exposed == _WILDCARD and allow_credentials:
+            raise PolicyError(
+                "expose_headers: with allow_credentials=True browsers read '*' as a header "
+                "literally named '*'; list the headers script may read"
+            )
+        set_ = object.__setattr__
+        set_(self, "allow_origins", normalized)
+        set_(self, "allow_origin_regex", regexes)
+        set_(self, "allow_methods", _methods(allow_methods))
+        set_(
+            self,
+            "allow_headers",
+            _header_names("allow_headers", allow_headers, forbidden=FORBIDDEN_REQUEST_HEADERS),
+        )
+        set_(self, "expose_headers", exposed)
+        set_(self, "allow_credentials", allow_credentials)
+        set_(self, "max_age", max_age)
+        set_(self, "allow_private_network", allow_private_network)
+        set_(self, "origins", matcher)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Policy is immutable; build a new one with replace()")
+
+    def replace(self, **changes: Any) -> Policy:
+        """A new, validated Policy with some settings changed."""
+        return Policy(**{**self.settings(), **changes})
+
+    def settings(self) -> dict[str, Any]:
+        """The normalized settings, as keyword arguments that rebuild this policy."""
+        return {
+            "allow_origins": list(self.allow_origins),
+            "allow_origin_regex": list(self.allow_origin_regex) or None,
+            "allow_methods": list(self.allow_methods),
+            "allow_headers": list(self.allow_headers),
+            "expose_headers": list(self.expose_headers),
+            "allow_credentials": self.allow_credentials,
+            "max_age": self.max_age,
+            "allow_private_network": self.allow_private_network,
+        }
+
+    @property
+    def allows_any_origin(self) -> bool:
+        return self.origins.allow_all
+
+    def allows_origin(self, origin: str) -> bool:
+        """Whether a request ``Origin`` header value is allowed by this policy."""
+        return origin in self.origins
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Policy) and self.settings() == other.settings()
+
+    def __hash__(self) -> int:
+        return hash(repr(self))
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v!r}" for k, v in self.settings().items())
+        return f"Policy({args})"
+
+
+def policy_from(policy: Policy | None, settings: dict[str, Any]) -> Policy:
+    """The policy given, or one built from Starlette-style keyword arguments (not both)."""
+    if policy is None:
+        return Policy(**settings)
+    if settings:
+        raise TypeError(f"pass either policy= or keyword settings, not both (got {sorted(settings)})")
+    return policy

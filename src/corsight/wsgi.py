@@ -1,0 +1,92 @@
+"""WSGI middleware: :class:`corsight.engine.Engine` applied to any WSGI app (Flask, Django,
+Pyramid, Bottle...). Same keyword arguments as the ASGI middleware, or ``policy=``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from types import TracebackType
+from typing import Any
+
+from corsight.engine import Decision, Engine, merge_vary
+from corsight.policy import Policy, policy_from
+
+Environ = dict[str, Any]
+Headers = list[tuple[str, str]]
+ExcInfo = tuple[type[BaseException], BaseException, TracebackType]
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
+
+_ERROR_BODY = b"Internal Server Error"
+
+
+def with_cors_headers(headers: Iterable[tuple[str, str]], decision: Decision) -> Headers:
+    """The app's response headers with the decision's CORS headers and Vary merged in."""
+    out = []
+    vary: str | None = None
+    replaced = decision.names
+    for name, value in headers:
+        lower = name.lower()
+        if lower == "vary":
+            vary = value if vary is None else f"{vary}, {value}"
+        elif lower not in replaced:
+            out.append((name, value))
+    out.extend(decision.headers)
+    if vary is not None or decision.vary:
+        out.append(("Vary", merge_vary(vary, decision.vary)))
+    return out
+
+
+def _body_then_raise(exc: BaseException) -> Iterator[bytes]:
+    # The 500 reaches the browser whole (Content-Length is set); raising afterwards hands the
+    # exception to the server, which logs it as it would have without this middleware.
+    yield _ERROR_BODY
+    raise exc
+
+
+class CORSMiddleware:
+    """Add CORS to a WSGI application.
+
+    ``app.wsgi_app = CORSMiddleware(app.wsgi_app, allow_origins=[...])`` for Flask.
+    Preflights are answered here; other requests reach the app and get CORS headers added.
+    If the app raises before starting its response, the browser gets a 500 with the CORS
+    headers and the exception is re-raised to the server once that response is sent.
+    """
+
+    def __init__(self, app: WSGIApp, policy: Policy | None = None, **settings: Any) -> None:
+        self.app = app
+        self.policy = policy_from(policy, settings)
+        self.engine = Engine(self.policy)
+
+    def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        get = environ.get
+        decision = self.engine.decide(
+            environ["REQUEST_METHOD"],
+            get("HTTP_ORIGIN"),
+            get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"),
+            get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
+            "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK" in environ,
+        )
+        if decision.status is not None:
+            start_response(decision.status_line, list(decision.headers))
+            return [decision.body]
+        if not decision.headers and not decision.vary:
+            return self.app(environ, start_response)
+
+        started = False
+
+        def start_with_cors(status: str, headers: Headers, exc_info: ExcInfo | None = None) -> Any:
+            nonlocal started
+            started = True
+            return start_response(status, with_cors_headers(headers, decision), exc_info)
+
+        try:
+            return self.app(environ, start_with_cors)
+        except Exception as exc:
+            if started:
+                raise
+            headers = [
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Content-Length", str(len(_ERROR_BODY))),
+            ]
+            start_response("500 Internal Server Error", with_cors_headers(headers, decision))
+            return _body_then_raise(exc)
