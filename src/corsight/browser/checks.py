@@ -1,0 +1,326 @@
+"""Checks on responses: the CORS check, the preflight checks, and which headers script can read.
+
+Every function takes plain data (header lists as ``(name, value)`` pairs, one per line as
+received) and returns outcomes that name the Chromium error kind and the hint Chromium prints.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from corsight.browser.messages import CorsError
+from corsight.browser.request import Request, is_cors_safelisted_method, is_token
+from corsight.browser.urls import URLError, canonical_url
+
+HeaderList = Sequence[tuple[str, str]]
+
+SAFELISTED_RESPONSE_HEADERS = frozenset(
+    {
+        "cache-control",
+        "content-language",
+        "content-length",
+        "content-type",
+        "expires",
+        "last-modified",
+        "pragma",
+    }
+)
+FORBIDDEN_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
+OK_STATUSES = range(200, 300)
+REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+DEFAULT_MAX_AGE = 5
+CHROMIUM_MAX_AGE = 7200
+
+
+@dataclass(frozen=True)
+class Check:
+    """One rule the browser applied: its name, whether it passed, and what was seen."""
+
+    name: str
+    passed: bool
+    detail: str
+    stage: str = ""
+
+    def to_dict(self) -> dict[str, object]:
+        return {"name": self.name, "stage": self.stage, "passed": self.passed, "detail": self.detail}
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A failed check's Chromium error kind and hint (``failed_parameter``)."""
+
+    kind: CorsError
+    hint: str = ""
+    firefox_arg: str = ""
+
+
+# --- header lists --------------------------------------------------------------------------------
+
+
+def header_lines(headers: HeaderList, name: str) -> list[str]:
+    lower = name.lower()
+    return [v.strip("\t ") for n, v in headers if n.lower() == lower]
+
+
+def get_header(headers: HeaderList, name: str) -> str | None:
+    """The value the browser sees: all lines joined by ``", "`` (None when absent)."""
+    lines = header_lines(headers, name)
+    return ", ".join(lines) if lines else None
+
+
+def parse_list(value: str | None) -> tuple[list[str], str | None]:
+    """Parse a ``#token`` list as Chromium does: split on commas, trim tab/space, skip empty
+    items, every item must be a token. Returns (items, first bad item or None)."""
+    if value is None:
+        return [], None
+    items: list[str] = []
+    for raw in value.split(","):
+        item = raw.strip("\t ")
+        if not item:
+            continue
+        if not is_token(item):
+            return [], item
+        items.append(item)
+    return items, None
+
+
+def is_redirect(status: int, headers: HeaderList) -> bool:
+    """A redirect the network stack follows: 301/302/303/307/308 with a Location (a 300 or a
+    3xx without Location is just a non-ok response; verified in Chromium)."""
+    return status in REDIRECT_STATUSES and bool(get_header(headers, "location"))
+
+
+# --- the CORS check --------------------------------------------------------------------------------
+
+
+def _is_valid_gurl(text: str) -> bool:
+    try:
+        canonical_url(text)
+    except URLError:
+        return False
+    return True
+
+
+def cors_check(
+    headers: HeaderList, serialized_origin: str, *, credentials_included: bool
+) -> tuple[Failure | None, list[Check]]:
+    """Chromium's ``CheckAccess`` on a response (actual, redirect, or preflight)."""
+    checks: list[Check] = []
+    acao = get_header(headers, "access-control-allow-origin")
+    lines = len(header_lines(headers, "access-control-allow-origin"))
+    if acao == "*":
+        if not credentials_included:
+            checks.append(Check("allow-origin", True, "'*' allows any origin (no credentials)"))
+            return None, checks
+        checks.append(Check("allow-origin", False, "'*' is not accepted when credentials mode is 'include'"))
+        return Failure(CorsError.WILDCARD_ORIGIN_NOT_ALLOWED), checks
+    if acao is None:
+        checks.append(Check("allow-origin", False, "no Access-Control-Allow-Origin header"))
+        return Failure(CorsError.MISSING_ALLOW_ORIGIN_HEADER), checks
+    if acao != serialized_origin:
+        if " " in acao or "," in acao:
+            kind = CorsError.MULTIPLE_ALLOW_ORIGIN_VALUES
+            detail = f"{lines} header line(s) combine to {acao!r}: only one origin is allowed"
+        elif acao == "null":
+            kind = CorsError.ALLOW_ORIGIN_MISMATCH
+            detail = f"'null' is not the request's origin {serialized_origin!r}"
+        elif not _is_valid_gurl(acao):
+            kind = CorsError.INVALID_ALLOW_ORIGIN_VALUE
+            detail = f"{acao!r} is not a valid origin"
+        else:
+            kind = CorsError.ALLOW_ORIGIN_MISMATCH
+            detail = f"{acao!r} is not equal to the request's origin {serialized_origin!r}"
+        checks.append(Check("allow-origin", False, detail))
+        return Failure(kind, acao, acao), checks
+    checks.append(Check("allow-origin", True, f"{acao!r} equals the request's origin"))
+    if credentials_included:
+        acac = get_header(headers, "access-control-allow-credentials")
+        if acac != "true":
+            seen = "absent" if acac is None else repr(acac)
+            checks.append(Check("allow-credentials", False, f"is {seen}; must be exactly 'true'"))
+            return Failure(CorsError.INVALID_ALLOW_CREDENTIALS, acac or ""), checks
+        checks.append(Check("allow-credentials", True, "'true'"))
+    return None, checks
+
+
+# --- preflight ---------------------------------------------------------------------------------------
+
+
+def parse_max_age(value: str | None, cap: int = CHROMIUM_MAX_AGE) -> int:
+    """Seconds a preflight result may be reused: absent or not an integer ⇒ 5, negative ⇒ 0,
+    capped (Chromium: 7200)."""
+    if value is None:
+        return DEFAULT_MAX_AGE
+    text = value[1:] if value.startswith("-") else value
+    if not text.isascii() or not text.isdigit():
+        return DEFAULT_MAX_AGE
+    return max(0, min(int(value), cap))
+
+
+@dataclass(frozen=True)
+class PreflightResult:
+    """What a successful preflight allowed (Chromium's ``PreflightResult``)."""
+
+    methods: frozenset[str]
+    headers: frozenset[str]
+    credentials: bool
+    max_age: int
+
+    def method_failure(self, method: str) -> Failure | None:
+        if method in self.methods or is_cors_safelisted_method(method):
+            return None
+        if not self.credentials and "*" in self.methods:
+            return None
+        return Failure(CorsError.METHOD_DISALLOWED_BY_PREFLIGHT_RESPONSE, method, method)
+
+    def header_failure(
+        self,
+        request: Request,
+        *,
+        authorization_covered_by_wildcard: bool = True,
+    ) -> Failure | None:
+        """The first unsafe header (sorted) the result does not allow. With ``*`` and no
+        credentials every name is allowed; Chromium 156 lets ``*`` cover Authorization too
+        (verified), the Fetch standard does not (``authorization_covered_by_wildcard=False``)."""
+        names = request.unsafe_header_names()
+        if not self.credentials and "*" in self.headers:
+            if (
+                not authorization_covered_by_wildcard
+                and request.header("authorization") is not None
+                and "authorization" not in self.headers
+            ):
+                return Failure(
+                    CorsError.HEADER_DISALLOWED_BY_PREFLIGHT_RESPONSE,
+                    "authorization",
+                    "authorization",
+                )
+            return None
+        for name in names:
+            if name not in self.headers:
+                return Failure(CorsError.HEADER_DISALLOWED_BY_PREFLIGHT_RESPONSE, name, name)
+        return None
+
+
+def evaluate_preflight(
+    request: Request,
+    status: int,
+    headers: HeaderList,
+    serialized_origin: str,
+    *,
+    authorization_covered_by_wildcard: bool = True,
+    max_age_cap: int = CHROMIUM_MAX_AGE,
+) -> tuple[Failure | None, list[Check], PreflightResult | None]:
+    """The preflight checks in Chromium's order: redirect, CORS check (with the actual
+    request's credentials mode), ok status, ACAM/ACAH syntax, method, headers."""
+    checks: list[Check] = []
+    if is_redirect(status, headers):
+        checks.append(Check("redirect", False, f"the preflight was answered with a {status} redirect"))
+        return Failure(CorsError.PREFLIGHT_DISALLOWED_REDIRECT), checks, None
+    checks.append(Check("redirect", True, "not a redirect"))
+    failure, cors_checks = cors_check(
+        headers, serialized_origin, credentials_included=request.credentials_included
+    )
+    checks.extend(cors_checks)
+    if failure is not None:
+        pre = Failure(failure.kind.preflight_variant, failure.hint, failure.firefox_arg)
+        return pre, checks, None
+    if status not in OK_STATUSES:
+        checks.append(Check("ok-status", False, f"status {status} is not in 200-299"))
+        return Failure(CorsError.PREFLIGHT_INVALID_STATUS, "", str(status)), checks, None
+    checks.append(Check("ok-status", True, f"status {status}"))
+    methods, bad_method = parse_list(get_header(headers, "access-control-allow-methods"))
+    if bad_method is not None:
+        checks.append(Check("allow-methods-syntax", False, f"{bad_method!r} is not a token"))
+        failure = Failure(CorsError.INVALID_ALLOW_METHODS_PREFLIGHT_RESPONSE, "", bad_method)
+        return failure, checks, None
+    allow_headers, bad_header = parse_list(get_header(headers, "access-control-allow-headers"))
+    if bad_header is not None:
+        checks.append(Check("allow-headers-syntax", False, f"{bad_header!r} is not a token"))
+        failure = Failure(CorsError.INVALID_ALLOW_HEADERS_PREFLIGHT_RESPONSE, "", bad_header)
+        return failure, checks, None
+    result = PreflightResult(
+        methods=frozenset(methods),
+        headers=frozenset(h.lower() for h in allow_headers),
+        credentials=request.credentials_included,
+        max_age=parse_max_age(get_header(headers, "access-control-max-age"), max_age_cap),
+    )
+    failure = result.method_failure(request.method)
+    if failure is not None:
+        listed = ", ".join(methods) or "nothing"
+        checks.append(
+            Check(
+                "method",
+                False,
+                f"{request.method} is not safelisted and not allowed (Access-Control-Allow-"
+                f"Methods lists {listed}; matching is case-sensitive"
+                + ("; '*' does not count with credentials" if "*" in methods else "")
+                + ")",
+            )
+        )
+        return failure, checks, None
+    checks.append(Check("method", True, _method_detail(request.method, result)))
+    failure = result.header_failure(
+        request, authorization_covered_by_wildcard=authorization_covered_by_wildcard
+    )
+    unsafe = request.unsafe_header_names()
+    if failure is not None:
+        listed = ", ".join(allow_headers) or "nothing"
+        checks.append(
+            Check(
+                "headers",
+                False,
+                f"{failure.hint} is not allowed (Access-Control-Allow-Headers lists {listed}"
+                + ("; '*' does not count with credentials" if "*" in allow_headers else "")
+                + ")",
+            )
+        )
+        return failure, checks, None
+    detail = "allowed: " + ", ".join(unsafe) if unsafe else "no header needs permission"
+    checks.append(Check("headers", True, detail))
+    if (
+        "*" in result.headers
+        and not result.credentials
+        and "authorization" in unsafe
+        and "authorization" not in result.headers
+    ):
+        checks.append(
+            Check(
+                "authorization-wildcard",
+                True,
+                "Chromium 156 lets '*' cover Authorization, but the Fetch standard does not and"
+                " browsers are moving to it: list 'authorization' explicitly",
+            )
+        )
+    return None, checks, result
+
+
+def _method_detail(method: str, result: PreflightResult) -> str:
+    if method in result.methods:
+        return f"{method} is listed in Access-Control-Allow-Methods"
+    if is_cors_safelisted_method(method):
+        return f"{method} is CORS-safelisted"
+    return f"{method} is allowed by '*'"
+
+
+# --- response headers script can read ------------------------------------------------------------------
+
+
+def exposed_header_names(headers: HeaderList, *, credentials_included: bool) -> list[str]:
+    """Sorted lower-case names of the response's headers that script can read.
+
+    Safelisted response headers, plus ``Access-Control-Expose-Headers`` items (``*`` means all
+    names only without credentials); never Set-Cookie/Set-Cookie2; an ACEH that does not parse
+    as a token list exposes nothing extra.
+    """
+    present = {n.lower() for n, _ in headers}
+    items, bad = parse_list(get_header(headers, "access-control-expose-headers"))
+    exposed = {i.lower() for i in items} if bad is None else set()
+    if "*" in exposed and not credentials_included:
+        exposed = set(present)
+    readable = (present & SAFELISTED_RESPONSE_HEADERS) | (present & exposed)
+    return sorted(readable - FORBIDDEN_RESPONSE_HEADERS)
+
+
+def all_unique_names(headers: Iterable[tuple[str, str]]) -> list[str]:
+    return sorted({n.lower() for n, _ in headers})
