@@ -75,8 +75,9 @@ class Decision:
         self.reason = reason
         self.body = body
         self.names = frozenset(name.lower() for name, _ in headers)
-        self.raw_headers = tuple((n.encode("latin-1"), v.encode("latin-1")) for n, v in headers)
-        self.raw_names = frozenset(n.lower() for n, _ in self.raw_headers)
+        # ASGI header names are lowercase.
+        self.raw_headers = tuple((n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in headers)
+        self.raw_names = frozenset(n for n, _ in self.raw_headers)
         self.raw_vary = vary.encode("latin-1")
 
     @property

@@ -29,7 +29,7 @@ _HOST_CHARS = string.ascii_lowercase + string.digits + "-._"
 MAX_ORIGIN_LENGTH = 1024
 
 #: Origins that a regex must never admit by accident; see :func:`_check_regex`.
-_PROBE_ORIGINS = ("https://corsight-probe.invalid", "http://corsight-probe.invalid")
+_PROBE_ORIGINS = ("https://attacker.invalid", "http://attacker.invalid", "https://attacker-site.invalid")
 
 
 @dataclass(frozen=True)
@@ -262,14 +262,15 @@ class OriginMatcher:
 
     def _match_host(self, scheme: str, rest: str) -> bool:
         if rest.startswith("["):
-            host, _, port = rest.partition("]")
+            host, _, after = rest.partition("]")
             host += "]"
-            if port and not port.startswith(":"):
+            if after and not after.startswith(":"):
                 return False
-            port = port[1:]
+            has_port, port = bool(after), after[1:]
         else:
-            host, _, port = rest.partition(":")
-        if port and not (port.isdigit() and port[0] != "0" and int(port) < 65536):
+            host, colon, port = rest.partition(":")
+            has_port = bool(colon)
+        if has_port and not (port.isdigit() and port[0] != "0" and int(port) < 65536):
             return False
         if port == DEFAULT_PORTS.get(scheme) or not host or "/" in host:
             return False

@@ -1,0 +1,187 @@
+"""The server engine's decisions, rule by rule."""
+
+from __future__ import annotations
+
+import pytest
+
+from corsight import Policy
+from corsight.engine import Engine, Kind, Reason, merge_vary
+
+APP = "https://app.example.com"
+
+
+def engine(**settings: object) -> Engine:
+    settings.setdefault("allow_origins", [APP])
+    return Engine(Policy(**settings))  # type: ignore[arg-type]
+
+
+def headers(decision: object) -> dict[str, str]:
+    return {name.lower(): value for name, value in decision.headers}  # type: ignore[attr-defined]
+
+
+def cors_names(decision: object) -> set[str]:
+    return {n for n in headers(decision) if n.startswith("access-control-")}
+
+
+def test_request_without_origin_is_not_cors_but_varies_on_origin() -> None:
+    decision = engine().decide("GET", None)
+    assert decision.kind is Kind.NOT_CORS
+    assert decision.headers == ()
+    assert decision.vary == "Origin"
+
+
+def test_wildcard_sends_the_same_headers_to_everyone_without_vary() -> None:
+    e = engine(allow_origins="*", expose_headers=["X-Total"])
+    for origin in (None, "https://any.example", "null"):
+        decision = e.decide("GET", origin)
+        assert headers(decision) == {
+            "access-control-allow-origin": "*",
+            "access-control-expose-headers": "x-total",
+        }
+        assert decision.vary == ""
+
+
+def test_allowed_actual_request_reflects_the_origin() -> None:
+    decision = engine(allow_credentials=True, expose_headers=["X-Total"]).decide("POST", APP)
+    assert decision.kind is Kind.ACTUAL_ALLOWED
+    assert headers(decision) == {
+        "access-control-allow-origin": APP,
+        "access-control-allow-credentials": "true",
+        "access-control-expose-headers": "x-total",
+    }
+    assert decision.vary == "Origin"
+    assert not decision.is_preflight
+
+
+@pytest.mark.parametrize(
+    "origin",
+    ["https://evil.example", "null", "https://app.example.com.evil.io", f"{APP}, {APP}", APP.upper(), ""],
+)
+def test_denied_actual_request_gets_no_cors_headers(origin: str) -> None:
+    decision = engine(allow_credentials=True).decide("GET", origin)
+    assert decision.kind is Kind.ACTUAL_DENIED
+    assert decision.reason is Reason.ORIGIN
+    assert decision.headers == ()
+    assert decision.vary == "Origin"
+
+
+def test_options_without_request_method_is_an_actual_request() -> None:
+    assert engine().decide("OPTIONS", APP).kind is Kind.ACTUAL_ALLOWED
+
+
+def test_allowed_preflight() -> None:
+    e = engine(allow_methods=["GET", "PUT"], allow_headers=["X-Token"], allow_credentials=True, max_age=300)
+    decision = e.decide("OPTIONS", APP, "PUT", "content-type,x-token")
+    assert decision.kind is Kind.PREFLIGHT_ALLOWED
+    assert decision.status == 204
+    assert decision.status_line == "204 No Content"
+    assert decision.body == b""
+    assert headers(decision) == {
+        "access-control-allow-origin": APP,
+        "access-control-allow-credentials": "true",
+        "access-control-allow-methods": "GET, PUT",
+        "access-control-allow-headers": "accept, accept-language, content-language, content-type, x-token",
+        "access-control-max-age": "300",
+        "vary": "Origin, Access-Control-Request-Method, Access-Control-Request-Headers",
+    }
+
+
+def test_max_age_none_is_omitted() -> None:
+    decision = engine(max_age=None).decide("OPTIONS", APP, "GET")
+    assert "access-control-max-age" not in headers(decision)
+
+
+@pytest.mark.parametrize(
+    ("origin", "method", "request_headers", "reason"),
+    [
+        ("https://evil.example", "PUT", None, Reason.ORIGIN),
+        (APP, "DELETE", None, Reason.METHOD),
+        (APP, "put", None, Reason.METHOD),  # methods are case-sensitive, as in browsers
+        (APP, "PUT", "x-other", Reason.HEADERS),
+        (APP, "PUT", "x-token,authorization", Reason.HEADERS),
+        (APP, "PUT", "x-token\r\nset-cookie: a=b", Reason.HEADERS),
+        (APP, "PUT", "," * (1 << 20), Reason.HEADERS),
+    ],
+)
+def test_denied_preflight_is_403_without_cors_headers(
+    origin: str, method: str, request_headers: str | None, reason: Reason
+) -> None:
+    e = engine(allow_methods=["GET", "PUT"], allow_headers=["X-Token"], allow_credentials=True)
+    decision = e.decide("OPTIONS", origin, method, request_headers)
+    assert decision.kind is Kind.PREFLIGHT_DENIED
+    assert decision.status == 403
+    assert decision.reason is reason
+    assert cors_names(decision) == set()
+    assert "Access-Control-Request-Method" in headers(decision)["vary"]
+    assert reason.value.encode() in decision.body
+
+
+def test_star_headers_and_methods_reflect_what_was_asked_even_with_credentials() -> None:
+    # Browsers ignore `*` with credentials and never let `*` cover Authorization: reflecting works.
+    e = engine(allow_methods="*", allow_headers="*", allow_credentials=True)
+    decision = e.decide("OPTIONS", APP, "PATCH", "authorization,x-custom")
+    assert headers(decision)["access-control-allow-methods"] == "PATCH"
+    assert headers(decision)["access-control-allow-headers"] == "authorization,x-custom"
+    assert headers(decision)["access-control-allow-credentials"] == "true"
+
+
+def test_star_headers_never_reflect_invalid_bytes() -> None:
+    e = engine(allow_headers="*")
+    for bad in ("x-a\r\nx-b", "x a", "x-a,\x00", "é"):
+        assert e.decide("OPTIONS", APP, "GET", bad).reason is Reason.HEADERS
+    assert engine(allow_methods="*").decide("OPTIONS", APP, "GE\rT").reason is Reason.METHOD
+
+
+def test_request_headers_parsing_tolerates_spaces_and_case() -> None:
+    e = engine(allow_headers=["X-Token"])
+    assert e.decide("OPTIONS", APP, "GET", " X-Token , Content-Type,,").kind is Kind.PREFLIGHT_ALLOWED
+
+
+def test_private_network() -> None:
+    denied = engine().decide("OPTIONS", APP, "GET", None, True)
+    assert denied.reason is Reason.PRIVATE_NETWORK
+    allowed = engine(allow_private_network=True).decide("OPTIONS", APP, "GET", None, True)
+    assert headers(allowed)["access-control-allow-private-network"] == "true"
+    assert headers(allowed)["vary"].endswith("Access-Control-Request-Private-Network")
+    plain = engine(allow_private_network=True).decide("OPTIONS", APP, "GET")
+    assert "access-control-allow-private-network" not in headers(plain)
+
+
+def test_wildcard_preflight() -> None:
+    decision = engine(allow_origins="*").decide("OPTIONS", "https://x.example", "POST", "content-type")
+    assert headers(decision)["access-control-allow-origin"] == "*"
+    assert "access-control-allow-credentials" not in headers(decision)
+
+
+def test_pattern_origins_are_decided_and_cached_boundedly() -> None:
+    e = engine(allow_origins=["https://*.example.com"])
+    first = e.decide("GET", "https://a.example.com")
+    assert headers(first)["access-control-allow-origin"] == "https://a.example.com"
+    assert e.decide("GET", "https://a.example.com") is first
+    for i in range(3000):
+        e.decide("GET", f"https://h{i}.example.com")
+    assert len(e._pattern_cache) <= 1024
+
+
+def test_ten_thousand_origins_are_all_found() -> None:
+    origins = [f"https://app{i}.example.org" for i in range(10_000)]
+    e = engine(allow_origins=origins)
+    assert all(e.decide("GET", o).kind is Kind.ACTUAL_ALLOWED for o in origins[::997])
+    assert e.decide("GET", "https://app10000.example.org").kind is Kind.ACTUAL_DENIED
+
+
+@pytest.mark.parametrize(
+    ("existing", "added", "merged"),
+    [
+        (None, "Origin", "Origin"),
+        ("", "Origin", "Origin"),
+        ("Accept-Encoding", "Origin", "Accept-Encoding, Origin"),
+        ("origin", "Origin", "origin"),
+        ("Accept-Encoding, Origin", "Origin", "Accept-Encoding, Origin"),
+        ("*", "Origin", "*"),
+        ("Cookie", "", "Cookie"),
+        ("Origin", "Origin, Access-Control-Request-Method", "Origin, Access-Control-Request-Method"),
+    ],
+)
+def test_merge_vary(existing: str | None, added: str, merged: str) -> None:
+    assert merge_vary(existing, added) == merged
