@@ -1,0 +1,567 @@
+"""``corsight.check``: do over real HTTP what a browser would do, and explain the outcome.
+
+The browser model (:mod:`corsight.browser`) decides; this module only sends the requests it
+asks for with httpx, feeds back the answers, and turns the verdict into a report with the
+Chrome and Firefox console texts and the fix for the server.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import httpx
+
+from corsight.browser import (
+    CorsError,
+    Fetch,
+    NetError,
+    Outgoing,
+    PreflightCache,
+    Request,
+    RequestError,
+    Response,
+    URLError,
+    Verdict,
+    needs_preflight,
+    prepare_request,
+)
+from corsight.browser.checks import get_header
+from corsight.browser.request import is_cors_safelisted_method
+from corsight.browser.urls import is_http_url, origin_of, same_origin
+
+SERVERS = ("fastapi", "starlette", "flask", "django", "express", "nginx")
+SAFE_TO_SEND = frozenset({"GET", "HEAD", "OPTIONS"})
+USER_AGENT = "corsight-check/0.1 (CORS check; like Chromium 156)"
+
+
+class CheckError(Exception):
+    """The check could not be made: bad input or a network failure (exit status 2)."""
+
+
+@dataclass
+class CheckResult:
+    """What :func:`check` found. ``to_dict()`` is the JSON form (``corsight check --json``)."""
+
+    url: str
+    origin: str
+    method: str
+    credentials: str
+    allowed: bool
+    error: str | None
+    chrome: str | None
+    firefox: str | None
+    complete: bool
+    verdict: Verdict | None
+    request: Request | None
+    preflight_needed: bool
+    timeline: list[dict[str, Any]] = field(default_factory=list)
+    fixes: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def checks(self) -> list[dict[str, object]]:
+        return [c.to_dict() for c in self.verdict.checks] if self.verdict else []
+
+    @property
+    def exposed_headers(self) -> list[str]:
+        return list(self.verdict.exposed_headers) if self.verdict and self.allowed else []
+
+    def _last(self, kind: str) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = None
+        for entry in self.timeline:
+            if entry["kind"] == kind:
+                found = entry
+        return found
+
+    def to_dict(self) -> dict[str, Any]:
+        pre = self._last("preflight")
+        act = self._last("actual")
+        return {
+            "url": self.url,
+            "origin": self.origin,
+            "method": self.method,
+            "credentials": self.credentials,
+            "allowed": self.allowed,
+            "complete": self.complete,
+            "error": self.error,
+            "message": {"chrome": self.chrome, "firefox": self.firefox},
+            "preflight": {
+                "needed": self.preflight_needed,
+                "sent": bool(pre and pre["sent"]),
+                "request_headers": pre["request_headers"] if pre else [],
+                "response": pre["response"] if pre else None,
+            },
+            "actual": {
+                "sent": bool(act and act["sent"]),
+                "method": act["method"] if act else self.method,
+                "url": act["url"] if act else self.url,
+                "request_headers": act["request_headers"] if act else [],
+                "response": act["response"] if act else None,
+            },
+            "exposed_headers": self.exposed_headers,
+            "checks": self.checks,
+            "timeline": self.timeline,
+            "fixes": self.fixes,
+            "notes": self.notes,
+        }
+
+
+# --- I/O ---------------------------------------------------------------------------------------------
+
+
+def _client(timeout: float) -> httpx.Client:
+    client = httpx.Client(follow_redirects=False, timeout=timeout, trust_env=False)
+    for name in list(client.headers.keys()):
+        del client.headers[name]
+    return client
+
+
+def _wire_headers(step: Outgoing, origin: str) -> list[tuple[str, str]]:
+    headers = list(step.headers)
+    if step.kind == "preflight":
+        # Chromium's order: Accept, ACRM, [ACRH], Origin, then Sec-Fetch-*.
+        headers += [("Sec-Fetch-Mode", "cors"), ("Sec-Fetch-Dest", "empty")]
+    elif not any(n.lower() == "accept" for n, _ in headers):
+        headers.insert(0, ("Accept", "*/*"))
+        headers += [("Sec-Fetch-Mode", "cors"), ("Sec-Fetch-Dest", "empty")]
+    headers.append(("User-Agent", USER_AGENT))
+    return headers
+
+
+def _net_error(exc: Exception) -> tuple[NetError, str]:
+    text = str(exc) or exc.__class__.__name__
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return NetError.CERT_INVALID, f"TLS certificate not trusted ({cause.verify_message})"
+        if isinstance(cause, ssl.SSLError):
+            return NetError.SSL_PROTOCOL_ERROR, f"TLS failure ({cause.reason or cause})"
+        cause = cause.__cause__ or cause.__context__
+    lower = text.lower()
+    if isinstance(exc, httpx.TimeoutException):
+        return NetError.TIMED_OUT, "timed out"
+    if "ssl" in lower or "certificate" in lower or "tls" in lower:
+        return NetError.SSL_PROTOCOL_ERROR, f"TLS failure ({text})"
+    if isinstance(exc, httpx.ConnectError):
+        if "refused" in lower:
+            return NetError.CONNECTION_REFUSED, "connection refused"
+        if "name" in lower or "known" in lower or "resolution" in lower or "address" in lower:
+            return NetError.NAME_NOT_RESOLVED, f"host not found ({text})"
+        return NetError.CONNECTION_REFUSED, f"cannot connect ({text})"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        if "without sending" in lower or "disconnected" in lower:
+            return NetError.CONNECTION_RESET, "the server closed the connection without a response"
+        return NetError.INVALID_HTTP_RESPONSE, f"the answer is not HTTP ({text})"
+    if isinstance(exc, (httpx.ReadError, httpx.WriteError)):
+        return NetError.CONNECTION_RESET, f"connection reset ({text})"
+    return NetError.FAILED, text
+
+
+def _send(client: httpx.Client, step: Outgoing, origin: str) -> tuple[Response, list[list[str]]]:
+    request = client.build_request(
+        step.method,
+        step.url,
+        headers=[(n.encode("latin-1"), v.encode("latin-1")) for n, v in _wire_headers(step, origin)],
+        content=step.body,
+    )
+    sent = [[n.decode("latin-1"), v.decode("latin-1")] for n, v in request.headers.raw]
+    response = client.send(request, stream=True)
+    try:
+        headers = tuple((n.decode("latin-1"), v.decode("latin-1")) for n, v in response.headers.raw)
+        return Response(response.status_code, headers), sent
+    finally:
+        response.close()
+
+
+def _entry(step: Outgoing, sent: list[list[str]] | None, response: Response | None) -> dict[str, Any]:
+    return {
+        "kind": step.kind,
+        "method": step.method,
+        "url": step.url,
+        "sent": sent is not None,
+        "request_headers": sent if sent is not None else [[n, v] for n, v in step.headers],
+        "response": None
+        if response is None
+        else {"status": response.status, "headers": [[n, v] for n, v in response.headers]},
+    }
+
+
+# --- the check ------------------------------------------------------------------------------------------
+
+
+def check(
+    url: str,
+    *,
+    origin: str,
+    method: str = "GET",
+    headers: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
+    credentials: Literal["omit", "same-origin", "include"] = "same-origin",
+    body: bytes | str | None = None,
+    send: bool = False,
+    timeout: float = 10.0,
+    server: str | None = None,
+) -> CheckResult:
+    """Make the request a page of ``origin`` would make with ``fetch(url, {method, headers,
+    credentials, body})`` and report whether Chromium would let the page read the response.
+
+    The preflight is sent when the browser would send one. The actual request is sent for GET,
+    HEAD and OPTIONS; other methods only with ``send=True`` (they may change data) — without it
+    the check stops after the preflight, ``complete`` is False and a note says what was not
+    verified. ``server`` picks the snippet in ``fixes`` (fastapi, starlette, flask, django,
+    express, nginx). Raises :class:`CheckError` for bad input or when the server cannot be
+    reached.
+    """
+    if credentials not in ("omit", "same-origin", "include"):
+        raise CheckError(f"invalid credentials mode {credentials!r}: use omit, same-origin or include")
+    if server is not None and server not in SERVERS:
+        raise CheckError(f"unknown server {server!r}: choose one of {', '.join(SERVERS)}")
+    if not is_http_url(url):
+        raise CheckError(f"invalid URL {url!r}: an absolute http:// or https:// URL is needed")
+    try:
+        request = prepare_request(
+            url, origin=origin, method=method, headers=headers, credentials=credentials, body=body
+        )
+    except RequestError as exc:
+        return _type_error_result(url, origin, method, credentials, exc)
+    except URLError as exc:
+        raise CheckError(str(exc)) from None
+    serialized = request.origin.serialize()
+    cross = not same_origin(request.origin, origin_of(request.url))
+    result = CheckResult(
+        url=request.url,
+        origin=serialized,
+        method=request.method,
+        credentials=credentials,
+        allowed=False,
+        error=None,
+        chrome=None,
+        firefox=None,
+        complete=True,
+        verdict=None,
+        request=request,
+        preflight_needed=cross and needs_preflight(request),
+    )
+    fetch = Fetch(request, cache=PreflightCache())
+    step: Outgoing | Verdict = fetch.start()
+    with _client(timeout) as client:
+        while isinstance(step, Outgoing):
+            if step.kind == "actual" and step.method not in SAFE_TO_SEND and not send:
+                result.timeline.append(_entry(step, None, None))
+                step = fetch.stop(
+                    f"the {step.method} request was not sent (it may change data on the server):"
+                    " the actual response's CORS headers are unverified; pass send=True"
+                    " (--send) to send it"
+                )
+                break
+            try:
+                response, sent = _send(client, step, serialized)
+            except httpx.InvalidURL as exc:
+                raise CheckError(f"invalid URL {step.url!r}: {exc}") from None
+            except httpx.HTTPError as exc:
+                net, text = _net_error(exc)
+                what = "preflight OPTIONS" if step.kind == "preflight" else step.method
+                raise CheckError(f"{what} {step.url}: {text} ({net.value})") from None
+            result.timeline.append(_entry(step, sent, response))
+            step = fetch.receive(response)
+    verdict = step
+    result.verdict = verdict
+    result.allowed = verdict.allowed
+    result.error = verdict.error
+    result.chrome = verdict.chrome
+    result.firefox = verdict.firefox
+    result.complete = verdict.complete
+    result.notes.extend(verdict.notes)
+    if not cross:
+        result.notes.append("the URL is same-origin with the page: CORS does not apply to this request")
+    if any(t["kind"] == "preflight" for t in result.timeline):
+        result.preflight_needed = True
+    if not verdict.complete and not result.preflight_needed:
+        result.notes.append(
+            "nothing was sent: without a preflight, only the actual response decides; run with"
+            " --send to verify"
+        )
+    result.fixes = diagnose(result, server)
+    return result
+
+
+def _type_error_result(
+    url: str, origin: str, method: str, credentials: str, exc: RequestError
+) -> CheckResult:
+    result = CheckResult(
+        url=url,
+        origin=origin,
+        method=method,
+        credentials=credentials,
+        allowed=False,
+        error="TypeError",
+        chrome=exc.message.console,
+        firefox=None,
+        complete=True,
+        verdict=None,
+        request=None,
+        preflight_needed=False,
+    )
+    result.fixes = {
+        "problem": "request",
+        "summary": f"fetch() throws before sending anything: {exc.message.text}",
+        "headers": [],
+        "snippets": {},
+    }
+    return result
+
+
+# --- diagnosis and fixes ----------------------------------------------------------------------------------
+
+
+def _required(result: CheckResult) -> tuple[list[dict[str, Any]], list[str], list[str]]:
+    """Headers the server must send for this request to pass, with what it sends today."""
+    req = result.request
+    assert req is not None
+    origin = result.origin
+    creds = req.credentials == "include"
+    pre = result._last("preflight")
+    act = result._last("actual")
+    out: list[dict[str, Any]] = []
+    methods = [] if is_cors_safelisted_method(req.method) else [req.method]
+    names = req.unsafe_header_names()
+
+    def current(entry: dict[str, Any] | None, name: str) -> str | None:
+        if not entry or not entry["response"]:
+            return None
+        return get_header([(n, v) for n, v in entry["response"]["headers"]], name)
+
+    def need(on: str, entry: dict[str, Any] | None, name: str, value: str, ok: bool) -> None:
+        out.append({"on": on, "name": name, "value": value, "current": current(entry, name), "ok": ok})
+
+    if result.preflight_needed:
+        have = current(pre, "Access-Control-Allow-Origin")
+        need(
+            "preflight",
+            pre,
+            "Access-Control-Allow-Origin",
+            origin,
+            have == origin or (have == "*" and not creds),
+        )
+        if creds:
+            need(
+                "preflight",
+                pre,
+                "Access-Control-Allow-Credentials",
+                "true",
+                current(pre, "Access-Control-Allow-Credentials") == "true",
+            )
+        if methods:
+            listed = [m.strip() for m in (current(pre, "Access-Control-Allow-Methods") or "").split(",")]
+            need(
+                "preflight",
+                pre,
+                "Access-Control-Allow-Methods",
+                ", ".join(methods),
+                req.method in listed or ("*" in listed and not creds),
+            )
+        if names:
+            listed = [
+                h.strip().lower() for h in (current(pre, "Access-Control-Allow-Headers") or "").split(",")
+            ]
+            need(
+                "preflight",
+                pre,
+                "Access-Control-Allow-Headers",
+                ", ".join(names),
+                all(n in listed for n in names),
+            )
+    have = current(act, "Access-Control-Allow-Origin")
+    need("actual", act, "Access-Control-Allow-Origin", origin, have == origin or (have == "*" and not creds))
+    if creds:
+        need(
+            "actual",
+            act,
+            "Access-Control-Allow-Credentials",
+            "true",
+            current(act, "Access-Control-Allow-Credentials") == "true",
+        )
+    need("actual", act, "Vary", "Origin", "origin" in (current(act, "Vary") or "").lower())
+    return out, methods, names
+
+
+def diagnose(result: CheckResult, server: str | None = None) -> dict[str, Any]:
+    """Name the real problem and the fix. A 5xx or an unreachable route is not fixed by a
+    CORS header; everything else is, and the snippet configures corsight's middleware."""
+    verdict = result.verdict
+    if verdict is None or result.request is None:
+        return {}
+    if result.allowed:
+        summary = "Chromium lets the page read the response."
+        if not result.complete:
+            summary = "Nothing failed so far, but the actual response was not checked."
+        return {"problem": None, "summary": summary, "headers": [], "snippets": {}}
+    headers, methods, names = _required(result)
+    pre = result._last("preflight")
+    act = result._last("actual")
+    pre_status = pre["response"]["status"] if pre and pre["response"] else None
+    act_status = act["response"]["status"] if act and act["response"] else None
+    kind = verdict.cors_error
+    problem = "cors"
+    summary = "The server's CORS headers do not allow this request."
+    if kind in (CorsError.PREFLIGHT_DISALLOWED_REDIRECT,):
+        problem = "redirect"
+        loc = get_header([(n, v) for n, v in pre["response"]["headers"]], "location") if pre else None
+        summary = (
+            f"The preflight was redirected (to {loc}); browsers never follow a redirect for a"
+            " preflight. Call the final URL directly (a missing trailing slash or http→https"
+            " redirect is the usual cause)."
+        )
+    elif kind is CorsError.REDIRECT_CONTAINS_CREDENTIALS:
+        problem = "redirect"
+        summary = "The redirect's Location contains user:password@; remove the userinfo."
+    elif verdict.net_error is not None:
+        problem = "redirect" if "REDIRECT" in verdict.net_error.value else "network"
+        summary = f"{verdict.net_error.value}: not a CORS problem."
+    elif pre_status is not None and pre_status >= 500 and act_status is None:
+        problem = "server-error"
+        summary = (
+            f"The preflight (OPTIONS) got HTTP {pre_status}: the server failed. No CORS header"
+            " fixes that — look at the server's log for the OPTIONS request. Once it answers"
+            " 2xx, it also needs the headers below."
+        )
+    elif pre_status in (401, 403) and act_status is None:
+        problem = "auth"
+        summary = (
+            f"The preflight got HTTP {pre_status}: authentication rejects it, but browsers never"
+            " send credentials on a preflight. Let OPTIONS through before authentication (put"
+            " the CORS middleware first)."
+        )
+    elif pre_status in (404, 405, 501) and act_status is None:
+        problem = "preflight-not-handled"
+        summary = (
+            f"The preflight got HTTP {pre_status}: nothing on the server answers OPTIONS for this"
+            " URL. A CORS middleware answers preflights for you."
+        )
+    elif act_status is not None and act_status >= 500:
+        problem = "server-error"
+        summary = (
+            f"The response is HTTP {act_status}: the server failed, and its error response lacks"
+            " CORS headers. Fix the error (see the server's log); error responses should also"
+            " carry the CORS headers, which a middleware wrapping the whole app does."
+        )
+    elif kind in (CorsError.ALLOW_ORIGIN_MISMATCH, CorsError.PREFLIGHT_ALLOW_ORIGIN_MISMATCH) and (
+        verdict.final_request is not None
+        and result.timeline
+        and any(("Origin", "null") in [tuple(h) for h in t["request_headers"]] for t in result.timeline)
+    ):
+        problem = "redirect"
+        summary = (
+            "A redirect to another origin tainted the request: the browser now sends"
+            " 'Origin: null'. Call the final URL directly instead of allowing 'null'."
+        )
+    snippets = {
+        name: snippet(name, result.origin, methods, names, result.request.credentials == "include")
+        for name in (SERVERS if server is None else (server,))
+    }
+    return {
+        "problem": problem,
+        "summary": summary,
+        "headers": headers,
+        "snippets": snippets,
+    }
+
+
+def _py_list(items: Sequence[str]) -> str:
+    return "[" + ", ".join(repr(i) for i in items) + "]"
+
+
+def snippet(
+    server: str, origin: str, methods: Sequence[str], headers: Sequence[str], credentials: bool
+) -> str:
+    """Configuration for ``server`` that allows ``origin`` with these methods and headers."""
+    all_methods = ["GET", "HEAD", "POST", *[m for m in methods if m not in ("GET", "HEAD", "POST")]]
+    kwargs = [
+        f"allow_origins={_py_list([origin])}",
+        f"allow_methods={_py_list(all_methods)}",
+        f"allow_headers={_py_list(headers)}",
+    ]
+    if credentials:
+        kwargs.append("allow_credentials=True")
+    kwargs.append("max_age=600")
+    if server == "fastapi":
+        body = ",\n    ".join(kwargs)
+        return (
+            "from corsight.asgi import CORSMiddleware\n\n"
+            f"app.add_middleware(\n    CORSMiddleware,\n    {body},\n)\n"
+        )
+    if server == "starlette":
+        body = ",\n            ".join(kwargs)
+        return (
+            "from starlette.applications import Starlette\n"
+            "from starlette.middleware import Middleware\n"
+            "from corsight.asgi import CORSMiddleware\n\n"
+            "app = Starlette(\n    routes=routes,\n    middleware=[\n        Middleware(\n"
+            f"            CORSMiddleware,\n            {body},\n        )\n    ],\n)\n"
+        )
+    if server == "flask":
+        body = ",\n    ".join(kwargs)
+        return (
+            "from corsight.wsgi import CORSMiddleware\n\n"
+            f"app.wsgi_app = CORSMiddleware(\n    app.wsgi_app,\n    {body},\n)\n"
+        )
+    if server == "django":
+        items = [
+            f'    "allow_origins": {_py_list([origin])},',
+            f'    "allow_methods": {_py_list(all_methods)},',
+            f'    "allow_headers": {_py_list(headers)},',
+        ]
+        if credentials:
+            items.append('    "allow_credentials": True,')
+        items.append('    "max_age": 600,')
+        return (
+            "# settings.py — first in MIDDLEWARE, so that it also answers preflights\n"
+            'MIDDLEWARE = ["corsight.django.CORSMiddleware", *MIDDLEWARE]\n'
+            "CORSIGHT = {\n" + "\n".join(items) + "\n}\n"
+        )
+    if server == "express":
+        opts = [
+            f"  origin: {_js_str(origin)},",
+            "  methods: [" + ", ".join(_js_str(m) for m in all_methods) + "],",
+            "  allowedHeaders: [" + ", ".join(_js_str(h) for h in headers) + "],",
+        ]
+        if credentials:
+            opts.append("  credentials: true,")
+        opts.append("  maxAge: 600,")
+        return (
+            "// npm install cors — before your routes\n"
+            'const cors = require("cors");\n'
+            "app.use(cors({\n" + "\n".join(opts) + "\n}));\n"
+        )
+    if server == "nginx":
+        lines = [
+            f"add_header Access-Control-Allow-Origin {_ng(origin)} always;",
+            "add_header Vary Origin always;",
+        ]
+        if credentials:
+            lines.append("add_header Access-Control-Allow-Credentials true always;")
+        pre = [
+            f"    add_header Access-Control-Allow-Origin {_ng(origin)} always;",
+            "    add_header Vary Origin always;",
+            f"    add_header Access-Control-Allow-Methods {_ng(', '.join(all_methods))} always;",
+        ]
+        if headers:
+            pre.append(f"    add_header Access-Control-Allow-Headers {_ng(', '.join(headers))} always;")
+        if credentials:
+            pre.append("    add_header Access-Control-Allow-Credentials true always;")
+        pre += ["    add_header Access-Control-Max-Age 600 always;", "    return 204;"]
+        return (
+            "# inside the location block (add_header in an `if` replaces the outer ones)\n"
+            "if ($request_method = OPTIONS) {\n" + "\n".join(pre) + "\n}\n" + "\n".join(lines) + "\n"
+        )
+    raise ValueError(f"unknown server {server!r}")
+
+
+def _js_str(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _ng(text: str) -> str:
+    return '"' + text.replace('"', '\\"') + '"'
