@@ -1,0 +1,5 @@
+"""``python -m corsight``: the command line."""
+
+from corsight.cli import main
+
+main()
