@@ -30,6 +30,11 @@ _START = """([id, url, init]) => {
       return {resolved: true, status: response.status, type: response.type,
               url: response.url, redirected: response.redirected, headers: names};
     } catch (error) {
+      if (String(error) !== "TypeError: Failed to fetch") {
+        // fetch() refused the request before any network traffic: repeat it without a catch,
+        // so Chromium reports the uncaught rejection a page that does not catch would show.
+        fetch(url, init);
+      }
       return {resolved: false, error: String(error)};
     }
   })();
@@ -51,12 +56,25 @@ class Observation:
     readable_headers: list[str] | None = None
     console: list[str] = field(default_factory=list)  # the CORS lines
     console_other: list[str] = field(default_factory=list)  # e.g. "Failed to load resource: …"
+    uncaught: list[str] = field(default_factory=list)  # "Uncaught (in promise) TypeError: …"
     requests: list[Received] = field(default_factory=list)
 
     @property
     def message(self) -> str | None:
-        """The CORS console line, as a user would copy it (None when there is none)."""
-        return "\n".join(self.console) if self.console else None
+        """The console text that explains a failed fetch, as a user would copy it.
+
+        The CORS line when Chromium logged one; else, when fetch() refused the request, the
+        uncaught rejection; else, for a failure below CORS, the ``Failed to load resource:
+        net::ERR_…`` line. None when the fetch resolved.
+        """
+        if self.resolved:
+            return None
+        if self.console:
+            return "\n".join(self.console)
+        if self.uncaught:
+            return self.uncaught[0]
+        net = [t for t in self.console_other if t.startswith("Failed to load resource: net::")]
+        return net[0] if net else None
 
     def preflights(self) -> list[Received]:
         return [r for r in self.requests if _is_preflight(r)]
@@ -77,6 +95,8 @@ class Observation:
             "readable_headers": self.readable_headers,
             "console": self.console,
             "console_other": self.console_other,
+            "uncaught": self.uncaught,
+            "message": self.message,
             "preflight": {
                 "sent": first is not None,
                 "count": len(preflights),
@@ -123,6 +143,8 @@ class ChromiumRunner:
         self.workers = 1 if fresh_contexts else workers
         self.fresh_contexts = fresh_contexts
         self._console: list[tuple[str, str, str]] = []  # (type, text, location url)
+        self._uncaught: dict[str, list[str]] = {}  # by scenario id
+        self._running: dict[int, str] = {}  # page slot -> scenario id it runs
         self._pages: list[Any] = []
 
     def run(self, scenarios: Sequence[Scenario]) -> dict[str, Observation]:
@@ -132,11 +154,17 @@ class ChromiumRunner:
             for start in range(0, len(scenarios), self.workers):
                 batch = scenarios[start : start + self.workers]
                 pages = self._fresh_pages(len(batch)) if self.fresh_contexts else self._pool()
-                for page, scenario in zip(pages, batch, strict=False):
+                for slot, (page, scenario) in enumerate(zip(pages, batch, strict=False)):
+                    self._running[slot] = scenario.id
                     url = scenario.url(self.server.origins)
                     page.evaluate(_START, [scenario.id, url, fetch_init(scenario)])
                 for page, scenario in zip(pages, batch, strict=False):
                     results[scenario.id] = page.evaluate(_COLLECT, scenario.id)
+                if any(
+                    r.get("error", "TypeError: Failed to fetch") != "TypeError: Failed to fetch"
+                    for r in (results[s.id] for s in batch)
+                ):
+                    pages[0].wait_for_timeout(100)  # the uncaught repeat reports a moment later
                 if self.fresh_contexts:
                     pages[0].wait_for_timeout(100)  # console lines can trail the promise
                     self._close()
@@ -157,6 +185,7 @@ class ChromiumRunner:
             final_url=result.get("url"),
             readable_headers=sorted(result["headers"]) if result["resolved"] else None,
             requests=self.server.recorder.under(marker),
+            uncaught=self._uncaught.get(scenario.id, []),
         )
         for _kind, text, location in self._console:
             if marker not in text and marker not in location:
@@ -169,19 +198,30 @@ class ChromiumRunner:
 
     def _pool(self) -> list[Any]:
         while len(self._pages) < self.workers:
-            self._pages.append(self._new_page())
+            self._pages.append(self._new_page(len(self._pages)))
         return self._pages
 
     def _fresh_pages(self, count: int) -> list[Any]:
-        self._pages = [self._new_page() for _ in range(count)]
+        self._pages = [self._new_page(slot) for slot in range(count)]
         return self._pages
 
-    def _new_page(self) -> Any:
+    def _new_page(self, slot: int) -> Any:
         context = self.browser.new_context()
         page = context.new_page()
         page.on("console", self._on_console)
+        # Uncaught rejections are not console events in Playwright; DevTools prints them as
+        # exceptionDetails.text followed by the first line of the exception's description.
+        cdp = context.new_cdp_session(page)
+        cdp.on("Runtime.exceptionThrown", lambda event: self._on_exception(slot, event))
+        cdp.send("Runtime.enable")
         page.goto(self.server.origins["page"] + "/")
         return page
+
+    def _on_exception(self, slot: int, event: dict[str, Any]) -> None:
+        details = event["exceptionDetails"]
+        description = details.get("exception", {}).get("description", "").split("\n")[0]
+        text = f"{details['text']} {description}".strip()
+        self._uncaught.setdefault(self._running.get(slot, "?"), []).append(text)
 
     def _on_console(self, message: Any) -> None:
         self._console.append((message.type, message.text, message.location.get("url", "")))
