@@ -153,7 +153,10 @@ def _net_error(exc: Exception) -> tuple[NetError, str]:
         return NetError.CONNECTION_REFUSED, f"cannot connect ({text})"
     if isinstance(exc, httpx.RemoteProtocolError):
         if "without sending" in lower or "disconnected" in lower:
-            return NetError.CONNECTION_RESET, "the server closed the connection without a response"
+            return (
+                NetError.EMPTY_RESPONSE,
+                "no HTTP response: the connection closed first (is this port an HTTP server?)",
+            )
         return NetError.INVALID_HTTP_RESPONSE, f"the answer is not HTTP ({text})"
     if isinstance(exc, (httpx.ReadError, httpx.WriteError)):
         return NetError.CONNECTION_RESET, f"connection reset ({text})"

@@ -330,6 +330,7 @@ class NetError(str, Enum):
     SSL_PROTOCOL_ERROR = "net::ERR_SSL_PROTOCOL_ERROR"
     CERT_INVALID = "net::ERR_CERT_AUTHORITY_INVALID"
     INVALID_HTTP_RESPONSE = "net::ERR_INVALID_HTTP_RESPONSE"
+    EMPTY_RESPONSE = "net::ERR_EMPTY_RESPONSE"
     TOO_MANY_REDIRECTS = "net::ERR_TOO_MANY_REDIRECTS"
     INVALID_REDIRECT = "net::ERR_INVALID_REDIRECT"
     UNSAFE_REDIRECT = "net::ERR_UNSAFE_REDIRECT"
@@ -345,6 +346,7 @@ NET_ERROR_EXPLANATIONS: dict[NetError, str] = {
     NetError.SSL_PROTOCOL_ERROR: "The TLS handshake failed.",
     NetError.CERT_INVALID: "The server's TLS certificate is not trusted.",
     NetError.INVALID_HTTP_RESPONSE: "The server did not answer with valid HTTP.",
+    NetError.EMPTY_RESPONSE: "The connection closed before a complete HTTP response arrived.",
     NetError.TOO_MANY_REDIRECTS: "More than 20 redirects.",
     NetError.INVALID_REDIRECT: "The redirect's Location header is not a valid URL.",
     NetError.UNSAFE_REDIRECT: "The redirect points to a scheme other than http(s).",
