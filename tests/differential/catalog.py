@@ -96,6 +96,9 @@ ACAO_VARIANTS: dict[str, tuple[str, ...]] = {
     "lines-empty-origin": ("", "{page}"),
     "star-comma-origin": ("*, {page}",),
     "trailing-space": ("{page} ",),
+    "tab-padded": ("\t{page}\t",),
+    "non-ascii": ("http://caf\u00e9.test",),
+    "non-ascii-list": ("{page}, http://caf\u00e9.test",),
 }
 
 ACAC_VARIANTS: dict[str, tuple[str, ...]] = {
@@ -110,6 +113,7 @@ ACAC_VARIANTS: dict[str, tuple[str, ...]] = {
     "true-comma-true": ("true, true",),
     "quoted": ('"true"',),
     "padded": (" true ",),
+    "non-ascii": ("tru\u00e9",),
 }
 
 
@@ -216,6 +220,19 @@ HEADER_SETS: dict[str, Headers] = {
         ("DPR", "5" * 128),
     ),
     "accept-combined-over-128": (("Accept", "a" * 70), ("Accept", "b" * 70)),
+    "ct-padded": (("Content-Type", "  text/plain  "),),
+    "ct-empty": (("Content-Type", ""),),
+    "ct-json-then-text": (("Content-Type", "application/json"), ("Content-Type", "text/plain")),
+    "ct-text-then-text": (("Content-Type", "text/plain"), ("Content-Type", "text/plain")),
+    "accept-language-empty": (("Accept-Language", ""),),
+    "custom-padded": (("X-Custom", "  1  "),),
+    "custom-non-ascii": (("X-Custom", "caf\u00e9"),),
+    "accept-non-ascii": (("Accept", "caf\u00e9"),),
+    "last-event-id": (("Last-Event-ID", "1"),),
+    "cache-control": (("Cache-Control", "no-cache"),),
+    "if-modified-since": (("If-Modified-Since", "Tue, 01 Jan 2030 00:00:00 GMT"),),
+    "user-agent": (("User-Agent", "custom"),),
+    "many-custom": tuple((f"X-H{i:02d}", "v") for i in range(12)),
 }
 
 
@@ -477,6 +494,21 @@ def preflight_checks(c: Catalog) -> None:
         ("json-missing", (("Content-Type", "application/json"),), (), "same-origin"),
         ("json-listed", (("Content-Type", "application/json"),), ("content-type",), "same-origin"),
         ("json-star", (("Content-Type", "application/json"),), ("*",), "same-origin"),
+        (
+            "json-and-custom-none-listed",
+            (("Content-Type", "application/json"), ("X-A", "1")),
+            (),
+            "same-origin",
+        ),
+        (
+            "custom-and-json-none-listed",
+            (("X-Z", "1"), ("Content-Type", "application/json")),
+            (),
+            "same-origin",
+        ),
+        ("accept-long-and-custom-none-listed", (("Accept", LONG), ("X-B", "1")), (), "same-origin"),
+        ("language-and-custom-none-listed", (("Content-Language", "a@b"), ("X-A", "1")), (), "same-origin"),
+        ("auth-and-custom-none-listed", (("X-A", "1"), ("Authorization", "t")), (), "same-origin"),
         ("safelisted-not-listed", (("X-Custom", "1"), ("Accept", "*/*")), ("x-custom",), "same-origin"),
     ]
     for id_, headers, lines, credentials in acah_cases:

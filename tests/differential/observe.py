@@ -55,16 +55,55 @@ def summary_line(scenario: Scenario, observation: Observation) -> str:
     return f"{scenario.id:55} {outcome.kind:40} {preflight}"
 
 
+#: Scenarios whose outcome settles a question the reference digest leaves open or answers
+#: differently; their observed outcome is recorded next to the question.
+NOTABLE = {
+    "pf-acah-auth-star": "Does Access-Control-Allow-Headers: * cover Authorization "
+    "(credentials not included)? The digest (A.8, B.6, E.8g) says never.",
+    "pf-acah-two-none-listed": "Which header is named when X-B, X-A are both disallowed?",
+    "pf-acah-custom-and-json-none-listed": "Which header is named when X-Z, Content-Type "
+    "(json) are both disallowed?",
+    "pf-acah-json-and-custom-none-listed": "Which header is named when Content-Type (json), "
+    "X-A are both disallowed?",
+    "gen-124": "Which header is named when DPR, Content-Type (json), X-Requested-With are "
+    "sent and none is allowed?",
+    "redir-userinfo-api-api-user-pass": "RedirectContainsCredentials: is the hint empty?",
+    "redir-userinfo-page-page-user-pass": "Same-origin redirect to a same-origin URL with "
+    "userinfo (the spec allows it for basic tainting).",
+    "redir-data-url": "Redirect to a data: URL in cors mode.",
+    "redir-invalid-location": "Redirect to an unparsable Location.",
+    "redir-too-many": "21 redirects.",
+    "acao-non-ascii-same-origin": "Hint escaping of a non-ASCII Access-Control-Allow-Origin.",
+    "hdr-dpr": "Chromium-only safelisted request header (client hint DPR).",
+    "hdr-safelisted-total-over-1024": "The 1024-byte total of safelisted values.",
+    "simple-500-acao": "An allowed 500 response: console lines.",
+}
+
+
 def grouped(
     scenarios: list[Scenario], observations: dict[str, Observation], origins: dict[str, str]
 ) -> dict[str, Any]:
     """Chromium's console texts grouped by outcome kind, for chromium_observations.json."""
     groups: dict[str, dict[str, Any]] = {}
+    notable: dict[str, Any] = {}
     for scenario in scenarios:
         seen = observations[scenario.id]
         outcome = classify(seen.resolved, seen.console, seen.error)
+        if scenario.id in NOTABLE:
+            notable[scenario.id] = {
+                "question": NOTABLE[scenario.id],
+                "resolved": seen.resolved,
+                "outcome": outcome.kind,
+                "message": normalize(seen.message, origins),
+                "console_other": [normalize(t, origins) for t in seen.console_other],
+                "preflight_request_headers": seen.to_dict()["preflight"]["access-control-request-headers"],
+                "request_headers": [list(h) for h in scenario.headers],
+            }
         group = groups.setdefault(outcome.kind, {"count": 0, "examples": []})
         group["count"] += 1
+        if outcome.kind == "allowed" and not seen.console_other:
+            group.setdefault("scenarios", []).append(scenario.id)
+            continue
         example = {
             "scenario": scenario.id,
             "console": [normalize(t, origins) for t in seen.console],
@@ -78,6 +117,7 @@ def grouped(
         "chromium": os.environ.get("CORSIGHT_CHROMIUM_VERSION", "see `chromium --version`"),
         "note": "Recorded by `python -m tests.differential.observe --record-observations`; "
         "texts are Chromium's own, with this run's origins replaced by placeholders.",
+        "notable": notable,
         "kinds": dict(sorted(groups.items())),
     }
 
