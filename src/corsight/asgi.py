@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
-from corsight.engine import Decision, Engine, merge_vary
-from corsight.policy import Policy, policy_from
+from corsight.engine import Decision, merge_vary
+from corsight.policy import Policy
+from corsight.routing import Router
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -52,13 +53,15 @@ class CORSMiddleware:
     a misleading CORS error) and the exception propagates to the server for logging.
     """
 
-    def __init__(self, app: ASGIApp, policy: Policy | None = None, **settings: Any) -> None:
+    def __init__(self, app: ASGIApp, policy: Policy | Router | None = None, **settings: Any) -> None:
         self.app = app
-        self.policy = policy_from(policy, settings)
-        self.engine = Engine(self.policy)
+        self.router = Router.of(policy, settings)
+        #: The policy for every path, or the Router that picks one per path.
+        self.policy = policy if isinstance(policy, Router) else self.router.policy_for("/")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        engine = self.router.engine_for(scope["path"]) if scope["type"] == "http" else None
+        if engine is None:
             await self.app(scope, receive, send)
             return
         origin = request_method = request_headers = None
@@ -75,9 +78,14 @@ class CORSMiddleware:
                     request_headers = part if request_headers is None else f"{request_headers},{part}"
                 elif name == b"access-control-request-private-network":
                     private_network = True
-        decision = self.engine.decide(
-            scope["method"], origin, request_method, request_headers, private_network
-        )
+        if engine.is_async:
+            decision = await engine.adecide(
+                scope["method"], origin, request_method, request_headers, private_network
+            )
+        else:
+            decision = engine.decide(
+                scope["method"], origin, request_method, request_headers, private_network
+            )
         if decision.status is not None:
             await send(
                 {"type": "http.response.start", "status": decision.status, "headers": decision.raw_headers}

@@ -11,7 +11,9 @@ from __future__ import annotations
 import enum
 from http import HTTPStatus
 
+from corsight.dynamic import DynamicOrigins
 from corsight.httpsyntax import is_token
+from corsight.origins import is_canonical
 from corsight.policy import SAFELISTED_REQUEST_HEADERS, Policy
 
 #: Longest ``Access-Control-Request-Headers`` parsed. Chromium sends sorted unique names, so a
@@ -139,6 +141,13 @@ class Engine:
             {o: self._preflight_ok(o, ()) for o in p.origins.exact} if self._static_preflight else {}
         )
         self._pattern_cache: dict[str, Decision] = {}
+        self._dynamic = (
+            DynamicOrigins(p.allow_origin_callback, size=p.origin_cache_size, ttl=p.origin_cache_ttl)
+            if p.allow_origin_callback is not None
+            else None
+        )
+        #: Whether adapters must use :meth:`adecide` (the origin callback is async).
+        self.is_async = self._dynamic is not None and self._dynamic.is_async
         self._preflight_denials = {
             reason: Decision(
                 Kind.PREFLIGHT_DENIED,
@@ -192,7 +201,8 @@ class Engine:
         if self._wildcard:
             return self._not_cors
         if not self.policy.origins.matches_pattern(origin):
-            return self._denied
+            # Answers from a callback can change, so they are never kept as ready decisions.
+            return self._actual(origin) if self._allowed_by_callback(origin) else self._denied
         decision = self._pattern_cache.get(origin)
         if decision is None:
             decision = self._actual(origin)
@@ -204,11 +214,7 @@ class Engine:
         self, origin: str, method: str, request_headers: str | None, private_network: bool
     ) -> Decision:
         ready = self._exact_preflight.get(origin)
-        if ready is None and not (
-            origin in self.policy.origins.exact
-            or self._wildcard
-            or self.policy.origins.matches_pattern(origin)
-        ):
+        if ready is None and not (origin in self.policy.origins or self._allowed_by_callback(origin)):
             return self._preflight_denials[Reason.ORIGIN]
         reflected: tuple[tuple[str, str], ...] = ()
         if self._any_method:
@@ -230,6 +236,31 @@ class Engine:
         if ready is not None and not reflected:
             return ready
         return self._preflight_ok(origin, reflected)
+
+    def _for_callback(self, origin: str | None) -> DynamicOrigins | None:
+        """The origin callback, when it is the one to decide ``origin``: the lists do not admit
+        it and it is canonical (so nothing odd ever reaches user code or gets reflected)."""
+        if origin is None or self._dynamic is None or not is_canonical(origin):
+            return None
+        return None if origin in self.policy.origins else self._dynamic
+
+    def _allowed_by_callback(self, origin: str) -> bool:
+        dynamic = self._for_callback(origin)
+        return dynamic is not None and dynamic.allows(origin)
+
+    async def adecide(
+        self,
+        method: str,
+        origin: str | None,
+        request_method: str | None = None,
+        request_headers: str | None = None,
+        request_private_network: bool = False,
+    ) -> Decision:
+        """:meth:`decide` for an async origin callback: awaits it first (unless cached)."""
+        dynamic = self._for_callback(origin)
+        if dynamic is not None and origin is not None:
+            await dynamic.warm(origin)
+        return self.decide(method, origin, request_method, request_headers, request_private_network)
 
     def _requested_headers(self, value: str) -> list[str] | None:
         """The header names a preflight asks for, or ``None`` when any is not allowed."""

@@ -197,6 +197,16 @@ def _unescaped_dot(regex: str) -> int | None:
     return None
 
 
+def is_canonical(origin: str) -> bool:
+    """Whether a request ``Origin`` could be a browser's serialization of a tuple origin.
+
+    Cheap and conservative: bounded length, ``scheme://``, and only the characters of
+    lowercase host names, IP literals and ports, so no control or special character is ever
+    matched against a pattern or handed to a callback.
+    """
+    return len(origin) <= MAX_ORIGIN_LENGTH and "://" in origin and not origin.strip(_ORIGIN_CHARS)
+
+
 class OriginMatcher:
     """The compiled form of a policy's origins: answers "is this request Origin allowed?"."""
 
@@ -252,7 +262,7 @@ class OriginMatcher:
         default port, no control or special characters. Anything else cannot come from a
         browser and is never reflected.
         """
-        if len(origin) > MAX_ORIGIN_LENGTH or origin.strip(_ORIGIN_CHARS):
+        if not is_canonical(origin):
             return False
         if self._any_port or self._subdomains:
             scheme, sep, rest = origin.partition("://")

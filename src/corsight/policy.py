@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from corsight.dynamic import OriginCallback
 from corsight.errors import PolicyError
 from corsight.httpsyntax import is_token
 from corsight.origins import OriginMatcher, normalize_allowed
@@ -111,17 +112,23 @@ class Policy:
     ``allow_headers``/``allow_methods`` of ``"*"`` reflect what the preflight asked for, which
     works in browsers also with credentials and for ``Authorization``.
     ``max_age`` is how long (seconds) browsers may cache a preflight; ``None`` omits it.
+    ``allow_origin_callback`` (sync or async ``origin -> bool``) decides origins the lists do
+    not, at request time; answers are cached for ``origin_cache_ttl`` seconds, at most
+    ``origin_cache_size`` of them. Only canonical origins reach it, never ``null``.
     """
 
     __slots__ = (
         "allow_credentials",
         "allow_headers",
         "allow_methods",
+        "allow_origin_callback",
         "allow_origin_regex",
         "allow_origins",
         "allow_private_network",
         "expose_headers",
         "max_age",
+        "origin_cache_size",
+        "origin_cache_ttl",
         "origins",
     )
 
@@ -133,6 +140,9 @@ class Policy:
     allow_credentials: bool
     max_age: int | None
     allow_private_network: bool
+    allow_origin_callback: OriginCallback | None
+    origin_cache_size: int
+    origin_cache_ttl: float
     origins: OriginMatcher
 
     def __init__(
@@ -146,6 +156,9 @@ class Policy:
         allow_credentials: bool = False,
         max_age: int | None = 600,
         allow_private_network: bool = False,
+        allow_origin_callback: OriginCallback | None = None,
+        origin_cache_size: int = 1024,
+        origin_cache_ttl: float = 60.0,
     ) -> None:
         for setting, flag in (
             ("allow_credentials", allow_credentials),
@@ -193,6 +206,20 @@ class Policy:
                 "expose_headers: with allow_credentials=True browsers read '*' as a header "
                 "literally named '*'; list the headers script may read"
             )
+        if allow_origin_callback is not None and not callable(allow_origin_callback):
+            raise PolicyError(f"allow_origin_callback: {allow_origin_callback!r} is not callable")
+        if (
+            isinstance(origin_cache_size, bool)
+            or not isinstance(origin_cache_size, int)
+            or origin_cache_size < 0
+        ):
+            raise PolicyError(f"origin_cache_size: {origin_cache_size!r} must be a whole number >= 0")
+        if (
+            isinstance(origin_cache_ttl, bool)
+            or not isinstance(origin_cache_ttl, (int, float))
+            or origin_cache_ttl < 0
+        ):
+            raise PolicyError(f"origin_cache_ttl: {origin_cache_ttl!r} must be a number of seconds >= 0")
         set_ = object.__setattr__
         set_(self, "allow_origins", normalized)
         set_(self, "allow_origin_regex", regexes)
@@ -206,6 +233,9 @@ class Policy:
         set_(self, "allow_credentials", allow_credentials)
         set_(self, "max_age", max_age)
         set_(self, "allow_private_network", allow_private_network)
+        set_(self, "allow_origin_callback", allow_origin_callback)
+        set_(self, "origin_cache_size", origin_cache_size)
+        set_(self, "origin_cache_ttl", float(origin_cache_ttl))
         set_(self, "origins", matcher)
 
     def __setattr__(self, name: str, value: object) -> None:
@@ -226,6 +256,9 @@ class Policy:
             "allow_credentials": self.allow_credentials,
             "max_age": self.max_age,
             "allow_private_network": self.allow_private_network,
+            "allow_origin_callback": self.allow_origin_callback,
+            "origin_cache_size": self.origin_cache_size,
+            "origin_cache_ttl": self.origin_cache_ttl,
         }
 
     @property
@@ -245,12 +278,3 @@ class Policy:
     def __repr__(self) -> str:
         args = ", ".join(f"{k}={v!r}" for k, v in self.settings().items())
         return f"Policy({args})"
-
-
-def policy_from(policy: Policy | None, settings: dict[str, Any]) -> Policy:
-    """The policy given, or one built from Starlette-style keyword arguments (not both)."""
-    if policy is None:
-        return Policy(**settings)
-    if settings:
-        raise TypeError(f"pass either policy= or keyword settings, not both (got {sorted(settings)})")
-    return policy

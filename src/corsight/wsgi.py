@@ -7,8 +7,9 @@ from collections.abc import Callable, Iterable, Iterator
 from types import TracebackType
 from typing import Any
 
-from corsight.engine import Decision, Engine, merge_vary
-from corsight.policy import Policy, policy_from
+from corsight.engine import Decision, merge_vary
+from corsight.policy import Policy
+from corsight.routing import Router
 
 Environ = dict[str, Any]
 Headers = list[tuple[str, str]]
@@ -52,14 +53,22 @@ class CORSMiddleware:
     headers and the exception is re-raised to the server once that response is sent.
     """
 
-    def __init__(self, app: WSGIApp, policy: Policy | None = None, **settings: Any) -> None:
+    def __init__(self, app: WSGIApp, policy: Policy | Router | None = None, **settings: Any) -> None:
         self.app = app
-        self.policy = policy_from(policy, settings)
-        self.engine = Engine(self.policy)
+        self.router = Router.of(policy, settings)
+        if self.router.is_async:
+            raise TypeError(
+                "allow_origin_callback is async, which a WSGI app cannot await; pass a plain function"
+            )
+        #: The policy for every path, or the Router that picks one per path.
+        self.policy = policy if isinstance(policy, Router) else self.router.policy_for("/")
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
+        engine = self.router.engine_for(environ.get("PATH_INFO", ""))
+        if engine is None:
+            return self.app(environ, start_response)
         get = environ.get
-        decision = self.engine.decide(
+        decision = engine.decide(
             environ["REQUEST_METHOD"],
             get("HTTP_ORIGIN"),
             get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"),
