@@ -489,20 +489,13 @@ def snippet(
     if credentials:
         kwargs.append("allow_credentials=True")
     kwargs.append("max_age=600")
-    if server == "fastapi":
+    if server in ("fastapi", "starlette"):
         body = ",\n    ".join(kwargs)
         return (
             "from corsight.asgi import CORSMiddleware\n\n"
-            f"app.add_middleware(\n    CORSMiddleware,\n    {body},\n)\n"
-        )
-    if server == "starlette":
-        body = ",\n            ".join(kwargs)
-        return (
-            "from starlette.applications import Starlette\n"
-            "from starlette.middleware import Middleware\n"
-            "from corsight.asgi import CORSMiddleware\n\n"
-            "app = Starlette(\n    routes=routes,\n    middleware=[\n        Middleware(\n"
-            f"            CORSMiddleware,\n            {body},\n        )\n    ],\n)\n"
+            "# At the end of the module, after the routes. Wrapping the whole app (rather than\n"
+            "# add_middleware) keeps the CORS headers on the 500s of unhandled exceptions too.\n"
+            f"app = CORSMiddleware(\n    app,\n    {body},\n)\n"
         )
     if server == "flask":
         body = ",\n    ".join(kwargs)
