@@ -8,6 +8,8 @@ Chrome and Firefox console texts and the fix for the server.
 from __future__ import annotations
 
 import ssl
+import sys
+import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -561,3 +563,15 @@ def _js_str(text: str) -> str:
 
 def _ng(text: str) -> str:
     return '"' + text.replace('"', '\\"') + '"'
+
+
+class _CallableModule(types.ModuleType):
+    """Python binds a submodule on its package once imported, so after ``import corsight.check``
+    the name ``corsight.check`` is this module, hiding the function of the same name. Calling
+    the module calls the function: ``corsight.check(url, origin=...)`` works either way."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> CheckResult:
+        return check(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule
