@@ -44,6 +44,7 @@ class Row:
     incumbent_us: float
     corsight_baseline: str  # "app" or "floor"
     incumbent_baseline: str
+    corsight_noise_us: float  # spread of corsight's and its baseline's rounds: how far to trust it
 
     @property
     def ratio(self) -> float:
@@ -164,6 +165,7 @@ def _collect(plan: _Plan, results: Results, statistic: str) -> None:
                 incumbent_us=other.added_to(baselines[ib], statistic) * 1e6,
                 corsight_baseline=cb,
                 incumbent_baseline=ib,
+                corsight_noise_us=(corsight.spread() + baselines[cb].spread()) * 1e6,
             )
         )
 

@@ -37,6 +37,11 @@ class Entry:
             return min(self.samples)
         return statistics.median(self.samples)
 
+    def spread(self) -> float:
+        """How far the lower quartile of rounds sits above the fastest: the noise in ``min``."""
+        ordered = sorted(self.samples)
+        return ordered[len(ordered) // 4] - ordered[0]
+
     def added_to(self, baseline: Entry, statistic: str) -> float:
         """Seconds per request this entry takes beyond ``baseline``.
 
