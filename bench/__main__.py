@@ -1,8 +1,7 @@
 """``python -m bench``: verify, time, print the figures and check them against the targets.
 
-Exit status: 0 when every target is met or too noisy to judge (or with ``--no-fail``), 1 when one
-is missed,
-2 when a contender did not answer as configured (nothing is timed then).
+Exit status: 0 when every target is met or too noisy to judge (or with ``--no-fail``), 1 when
+one is missed, 2 when a contender did not answer as configured (nothing is timed then).
 """
 
 from __future__ import annotations
