@@ -173,5 +173,10 @@ def _lexer(server: str) -> str:
     return {"express": "javascript", "nginx": "nginx"}.get(server, "python")
 
 
+from corsight.ui.command import ui_command  # noqa: E402
+
+main.add_command(ui_command)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
