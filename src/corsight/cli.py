@@ -178,5 +178,10 @@ from corsight.ui.command import ui_command  # noqa: E402
 main.add_command(ui_command)
 
 
+from corsight.lint import lint_command  # noqa: E402
+
+main.add_command(lint_command)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

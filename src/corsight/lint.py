@@ -1,0 +1,102 @@
+"""``corsight lint``: validate a CORS configuration and print every problem with its fix.
+
+Exit statuses: 0 clean (warnings allowed), 1 errors, 2 a file that cannot be read or no
+configuration at all.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+import click
+
+from corsight import config
+from corsight.policy import Policy
+
+
+def _describe(policy: Policy | None) -> str:
+    if policy is None:
+        return "no CORS handling"
+    settings = {
+        k: v
+        for k, v in policy.settings().items()
+        if k not in ("origin_cache_size", "origin_cache_ttl") and v not in (None, [], False)
+    }
+    return ", ".join(f"{k}={v!r}" for k, v in settings.items()) or "allows no origin"
+
+
+def _summary(loaded: config.Loaded) -> dict[str, Any]:
+    return {
+        "default": None if loaded.default is None else _jsonable(loaded.default),
+        "routes": {key: None if p is None else _jsonable(p) for key, p in loaded.routes},
+    }
+
+
+def _jsonable(policy: Policy) -> dict[str, Any]:
+    settings = policy.settings()
+    callback = settings.pop("allow_origin_callback")
+    settings["allow_origin_callback"] = None if callback is None else repr(callback)
+    return settings
+
+
+@click.command("lint")
+@click.argument("file", required=False, type=click.Path(dir_okay=False))
+@click.option(
+    "--env/--no-env",
+    "use_env",
+    default=None,
+    help="Also read CORSIGHT_* variables (the default without FILE; off with FILE)",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON")
+def lint_command(file: str | None, use_env: bool | None, as_json: bool) -> None:
+    """Validate a corsight configuration: FILE (corsight.toml or pyproject.toml), or what the
+    middleware would load here (./corsight.toml, pyproject's [tool.corsight], CORSIGHT_*).
+    Prints every problem with its fix."""
+    if use_env is None:
+        use_env = file is None
+    env = os.environ if use_env else {}
+    try:
+        loaded = config.analyze(file, env=env)
+    except config.ConfigError as exc:
+        if as_json:
+            problems = [p.to_dict() for p in exc.problems]
+            sources = [file] if file else []
+            click.echo(json.dumps({"ok": False, "sources": sources, "problems": problems}, indent=2))
+        else:
+            for problem in exc.problems:
+                click.echo(f"corsight lint: error: {problem}", err=True)
+        sys.exit(2 if exc.unreadable else 1)
+    errors = loaded.errors
+    if as_json:
+        out: dict[str, Any] = {
+            "ok": not errors,
+            "sources": loaded.sources,
+            "problems": [p.to_dict() for p in loaded.problems],
+        }
+        if not errors:
+            out["policy"] = _summary(loaded)
+        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        sys.exit(1 if errors else 0)
+    click.echo(f"corsight lint: {', '.join(loaded.sources)}")
+    for problem in loaded.problems:
+        level = "warning" if problem.warning else "error"
+        where = f"{problem.source}: " if problem.source else ""
+        shown = problem.value is None or problem.message.startswith(repr(problem.value))
+        value = "" if shown else f" = {problem.value!r}"
+        click.echo(f"{level} corsight.{problem.id} {where}{problem.setting}{value}: {problem.message}")
+        if problem.fix:
+            click.echo(f"    fix: {problem.fix}")
+    if errors:
+        count = len(errors)
+        click.echo(f"{count} error{'s' if count != 1 else ''}")
+        sys.exit(1)
+    if loaded.routes:
+        for key, policy in loaded.routes:
+            click.echo(f"route {key}: {_describe(policy)}")
+        click.echo(f"other paths: {_describe(loaded.default)}")
+    else:
+        click.echo(f"policy: {_describe(loaded.default)}")
+    click.echo("ok")
