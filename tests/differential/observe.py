@@ -35,11 +35,15 @@ def launch(playwright: Any) -> Any:
 
 
 def normalize(text: str | None, origins: dict[str, str]) -> str | None:
-    """``text`` with this run's origins replaced by their ``{label}`` placeholders."""
+    """``text`` with this run's origins, hosts and ports replaced by their placeholders."""
     if text is None:
         return None
     for label, origin in sorted(origins.items(), key=lambda item: -len(item[1])):
         text = text.replace(origin, "{" + label + "}")
+    for label, origin in origins.items():
+        host = origin.split("://", 1)[1]
+        text = text.replace(host, "{" + label + "_host}")
+        text = text.replace(":" + host.rsplit(":", 1)[1], ":{" + label + "_port}")
     return text
 
 
