@@ -173,6 +173,11 @@ def _lexer(server: str) -> str:
     return {"express": "javascript", "nginx": "nginx"}.get(server, "python")
 
 
+from corsight.proxy.cli import proxy_command  # noqa: E402
+
+main.add_command(proxy_command)
+
+
 from corsight.ui.command import ui_command  # noqa: E402
 
 main.add_command(ui_command)

@@ -1,0 +1,455 @@
+"""The proxy as one ASGI application (serve it with uvicorn, or mount it in any ASGI server).
+
+Order of work for a request: CORS decision by the engine (preflights answered here, never
+forwarded), operational endpoints, origin refusal, required header, rate limits, target
+parsing and checks, then the upstream exchange with redirects. Every response the proxy makes
+itself, errors included, carries the CORS headers of the decision, so the page can read why.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
+from http import HTTPStatus
+from typing import Any
+from urllib.parse import urljoin
+
+import aiohttp
+
+from corsight.asgi import with_cors_headers
+from corsight.engine import Decision, Engine, Kind
+from corsight.proxy import headers as hdrs
+from corsight.proxy.accesslog import AccessLog
+from corsight.proxy.config import FINAL_URL_HEADER, ProxyConfig
+from corsight.proxy.forward import BODY_HEADERS, BodyState, Forwarder, Resolver, UpstreamError
+from corsight.proxy.page import usage_page
+from corsight.proxy.ratelimit import RateLimiter
+from corsight.proxy.targets import Target, TargetError, parse_target
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+REDIRECTS = frozenset({301, 302, 303, 307, 308})
+_FINAL_URL = FINAL_URL_HEADER.lower().encode()
+_TEXT = (b"content-type", b"text/plain; charset=utf-8")
+_NO_STORE = (b"cache-control", b"no-store")
+
+
+class ClientGone(Exception):
+    """The browser went away while its request body was streaming."""
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class ResponseAborted(Exception):
+    """The upstream body failed or grew past the limit after the response had started; the
+    only honest signal left is to drop the connection, which the server does on this error."""
+
+
+def create_app(config: ProxyConfig, *, resolver: Resolver | None = None) -> ProxyApp:
+    """The proxy for ``config`` as an ASGI app. ``resolver`` replaces DNS (for tests)."""
+    return ProxyApp(config, resolver=resolver)
+
+
+class ProxyApp:
+    """ASGI application of ``corsight proxy``; see :func:`create_app`."""
+
+    def __init__(self, config: ProxyConfig, *, resolver: Resolver | None = None) -> None:
+        self.config = config
+        self.engine = Engine(config.policy)
+        self.upstream = parse_target(config.upstream) if config.upstream else None
+        self.forwarder = Forwarder(
+            config.rules,
+            connect_timeout=config.connect_timeout,
+            read_timeout=config.read_timeout,
+            ca_file=config.ca_file,
+            resolver=resolver,
+        )
+        self.limiter = RateLimiter(config.rate_limit_origin, config.rate_limit_client, config.redis_url)
+        self.log = AccessLog(config.access_log)
+        self.require = tuple(h.lower().encode("latin-1") for h in config.require_headers)
+        self.usage_path = "/" if self.upstream is None else config.health_path.rsplit("/", 1)[0] + "/"
+        self._shared_origin = self.upstream is None
+        self.started = time.time()
+
+    # -- ASGI entry ---------------------------------------------------------------------------
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        kind = scope["type"]
+        if kind == "http":
+            await self.http(scope, receive, send)
+        elif kind == "lifespan":
+            await self.lifespan(receive, send)
+        elif kind == "websocket":
+            await receive()
+            await send({"type": "websocket.close", "code": 1003, "reason": "not proxied"})
+
+    async def lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.aclose()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def aclose(self) -> None:
+        await self.forwarder.close()
+        self.log.close()
+
+    # -- one request --------------------------------------------------------------------------
+
+    async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        origin = request_method = request_headers = None
+        private_network = False
+        present: set[bytes] = set()
+        for name, value in scope["headers"]:
+            present.add(name)
+            if name == b"origin":
+                text = value.decode("latin-1")
+                origin = text if origin is None else f"{origin}, {text}"
+            elif name == b"access-control-request-method":
+                request_method = value.decode("latin-1")
+            elif name == b"access-control-request-headers":
+                part = value.decode("latin-1")
+                request_headers = part if request_headers is None else f"{request_headers},{part}"
+            elif name == b"access-control-request-private-network":
+                private_network = True
+        method = scope["method"]
+        decision = self.engine.decide(method, origin, request_method, request_headers, private_network)
+        entry: dict[str, Any] = {"method": method, "origin": origin, "cors": decision.kind.value}
+        client = scope.get("client")
+        client_host = client[0] if client else None
+        entry["client"] = client_host
+        result = Result()
+        try:
+            await self._handle(scope, receive, send, method, origin, client_host, present, decision, result)
+        finally:
+            if self.log.enabled:
+                entry.update(result.log)
+                entry["status"] = result.status
+                entry["bytes"] = result.bytes
+                entry["ms"] = round((time.perf_counter() - started) * 1000, 2)
+                self.log.write(**entry)
+
+    async def _handle(
+        self,
+        scope: Scope,
+        receive: Receive,
+        send: Send,
+        method: str,
+        origin: str | None,
+        client: str | None,
+        present: set[bytes],
+        decision: Decision,
+        result: Result,
+    ) -> None:
+        if decision.status is not None:  # a preflight: answered here, never forwarded
+            result.status = decision.status
+            await send({"type": "http.response.start", "status": decision.status,
+                        "headers": decision.raw_headers})  # fmt: skip
+            await send({"type": "http.response.body", "body": decision.body})
+            return
+        path: str = scope["path"]
+        if path == self.config.health_path:
+            await self._health(send, decision, result)
+            return
+        if path == self.usage_path and method in ("GET", "HEAD") and not scope.get("query_string"):
+            body = usage_page(self.config, _base_url(scope)).encode()
+            await reply(send, decision, 200, body, result, b"text/html; charset=utf-8")
+            return
+        if decision.kind is Kind.ACTUAL_DENIED:
+            # No CORS headers: the browser reports the refusal as a CORS error.
+            result.log["error"] = "origin"
+            await reply(send, decision, 403, f"origin {origin} may not use this proxy\n".encode(), result)
+            return
+        if self.require and not any(name in present for name in self.require):
+            names = ", ".join(self.config.require_headers)
+            result.log["error"] = "require-header"
+            await reply(send, decision, 400, f"missing required request header; send one of: {names}\n"
+                        .encode(), result)  # fmt: skip
+            return
+        if self.limiter.active:
+            try:
+                refusal = await self.limiter.check(origin, client)
+            except Exception as exc:  # storage down: refuse rather than run unlimited
+                result.log["error"] = f"rate-limit storage: {type(exc).__name__}"
+                await reply(send, decision, 503, b"rate limiter unavailable; try again later\n", result)
+                return
+            if refusal is not None:
+                result.log["error"] = f"rate-limit {refusal.scope}"
+                message = f"too many requests from this {refusal.scope}: the limit is {refusal.limit}\n"
+                await reply(send, decision, 429, message.encode(), result,
+                            extra=[(b"retry-after", str(refusal.retry_after).encode())])  # fmt: skip
+                return
+        try:
+            target = self._target(scope)
+        except TargetError as exc:
+            result.log["error"] = str(exc)
+            await reply(send, decision, exc.status, f"{exc}\n".encode(), result)
+            return
+        result.log["target"] = target.origin + target.path.split("?", 1)[0]
+        await self._proxy(scope, receive, send, method, target, decision, result)
+
+    def _target(self, scope: Scope) -> Target:
+        raw = scope.get("raw_path") or scope["path"].encode("utf-8")
+        path = raw.decode("latin-1")
+        query = scope.get("query_string", b"").decode("latin-1")
+        if self.upstream is None:
+            url = path[1:] + (f"?{query}" if query else "")
+            if not url:
+                raise TargetError("no target URL; put it after the proxy's slash")
+            return parse_target(url)
+        full = self.upstream.path.rstrip("/") + path + (f"?{query}" if query else "")
+        u = self.upstream
+        return Target(u.scheme, u.host, u.port, full, u.ip)
+
+    async def _health(self, send: Send, decision: Decision, result: Result) -> None:
+        status = {"status": "ok", "mode": self.config.mode, "uptime": round(time.time() - self.started, 1)}
+        code = 200
+        if self.limiter.active and self.config.redis_url is not None:
+            ok = await self.limiter.ping()
+            status["rate_limit_storage"] = "ok" if ok else "unreachable"
+            if not ok:
+                status["status"], code = "degraded", 503
+        body = json.dumps(status).encode() + b"\n"
+        await reply(send, decision, code, body, result, b"application/json")
+
+    # -- the upstream exchange ----------------------------------------------------------------
+
+    async def _proxy(
+        self, scope: Scope, receive: Receive, send: Send, method: str, target: Target,
+        decision: Decision, result: Result,
+    ) -> None:  # fmt: skip
+        config = self.config
+        length: int | None = None
+        chunked = False
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit():
+                length = int(value)
+            elif name == b"transfer-encoding":
+                chunked = True
+        if length is not None and length > config.max_request_bytes:
+            await reply(send, decision, 413, f"request body larger than {config.max_request_bytes} bytes\n"
+                        .encode(), result)  # fmt: skip
+            return
+        state = BodyState(config.max_request_bytes)
+        body = _request_body(receive, state) if chunked or length else None
+        proxy_host = _header(scope, b"host")
+        headers = hdrs.request_headers(
+            scope["headers"],
+            host=target.netloc,
+            cookies=config.cookies,
+            forwarded=config.forwarded,
+            client=scope["client"][0] if scope.get("client") else None,
+            proto=scope.get("scheme", "http"),
+            proxy_host=proxy_host,
+        )
+        if length is not None:
+            headers.append(("Content-Length", str(length)))
+        first = target
+        hops = 0
+        while True:
+            try:
+                response = await self.forwarder.send(method, target, headers, body)
+            except (TargetError, UpstreamError) as exc:
+                await self._failed(send, decision, result, state, exc, redirected=hops > 0)
+                return
+            except Exception as exc:
+                if state.too_large or state.client_gone:
+                    await self._failed(send, decision, result, state, exc, redirected=hops > 0)
+                    return
+                raise
+            follow = await self._redirect(response, target, method, body is not None, hops)
+            if follow is None:
+                break
+            response.release()
+            hops += 1
+            new_target, method, drop_body = follow
+            result.log.setdefault("redirects", []).append(response.status)
+            if drop_body:
+                body = None
+                headers = [(n, v) for n, v in headers if n.lower() not in BODY_HEADERS]
+            if new_target.origin != target.origin:
+                # As browsers do on a cross-origin redirect: credentials stay with their origin.
+                headers = [(n, v) for n, v in headers if n.lower() not in ("authorization", "cookie")]
+            headers = [(n, new_target.netloc if n == "Host" else v) for n, v in headers]
+            target = new_target
+        await self._respond(scope, send, response, first, target, decision, result)
+
+    async def _redirect(
+        self, response: aiohttp.ClientResponse, target: Target, method: str, has_body: bool, hops: int
+    ) -> tuple[Target, str, bool] | None:
+        """Where to follow a redirect (target, method, whether the body goes), or ``None``."""
+        if response.status not in REDIRECTS or self.config.redirects != "follow":
+            return None
+        location = response.headers.get("Location")
+        if not location or hops >= self.config.max_redirects:
+            return None
+        try:
+            new = parse_target(urljoin(target.url, location))
+        except TargetError:
+            return None  # passed back (rewritten if it can be); the browser then decides
+        if self.upstream is not None and new.origin != self.upstream.origin:
+            return None  # upstream mode never becomes an open proxy through an open redirect
+        status = response.status
+        if (status == 303 and method != "HEAD") or (status in (301, 302) and method == "POST"):
+            return new, "GET", True  # as browsers do
+        if has_body:
+            return None  # the body was streamed away; the browser re-sends it via Location
+        return new, method, False
+
+    def _rewrite_location(self, scope: Scope, location: str, target: Target) -> str:
+        absolute = urljoin(target.url, location)
+        base = _base_url(scope)
+        if self.upstream is None:
+            return f"{base}/{absolute}"
+        try:
+            new = parse_target(absolute)
+        except TargetError:
+            return location
+        if new.origin != self.upstream.origin:
+            return location
+        prefix = self.upstream.path.rstrip("/")
+        path = new.path[len(prefix):] if prefix and new.path.startswith(prefix) else new.path
+        return base + (path if path.startswith("/") else "/" + path)
+
+    def _final_url(self, scope: Scope, target: Target) -> str:
+        if self.upstream is None:
+            return target.url
+        return self._rewrite_location(scope, target.url, target)
+
+    async def _respond(
+        self, scope: Scope, send: Send, response: aiohttp.ClientResponse, first: Target, target: Target,
+        decision: Decision, result: Result,
+    ) -> None:  # fmt: skip
+        config = self.config
+        limit = config.max_response_bytes
+        try:
+            if limit is not None and (response.content_length or 0) > limit:
+                response.release()
+                await reply(send, decision, 502, f"upstream response larger than {limit} bytes\n".encode(),
+                            result)  # fmt: skip
+                return
+            raw = hdrs.response_headers(
+                response.raw_headers, cookies=config.cookies, shared_origin=self._shared_origin
+            )
+            if response.status in REDIRECTS:
+                raw = [
+                    (n, self._rewrite_location(scope, v.decode("latin-1"), target).encode("latin-1"))
+                    if n == b"location" else (n, v)
+                    for n, v in raw
+                ]  # fmt: skip
+            raw.append((_FINAL_URL, self._final_url(scope, target).encode("latin-1")))
+            result.status = response.status
+            await send({"type": "http.response.start", "status": response.status,
+                        "headers": with_cors_headers(raw, decision)})  # fmt: skip
+            sent = 0
+            try:
+                async for chunk in response.content.iter_any():
+                    sent += len(chunk)
+                    if limit is not None and sent > limit:
+                        raise ResponseAborted(f"upstream response passed {limit} bytes")
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                result.log["error"] = f"upstream body: {type(exc).__name__}"
+                raise ResponseAborted(str(exc) or type(exc).__name__) from None
+            except ResponseAborted as exc:
+                result.log["error"] = str(exc)
+                raise
+            finally:
+                result.bytes = sent
+            await send({"type": "http.response.body", "body": b""})
+        finally:
+            response.release()
+
+    async def _failed(
+        self, send: Send, decision: Decision, result: Result, state: BodyState, exc: Exception,
+        redirected: bool,
+    ) -> None:  # fmt: skip
+        if state.client_gone:
+            result.log["error"] = "client disconnected"
+            result.status = 499
+            return
+        if state.too_large:
+            status, message = 413, f"request body larger than {self.config.max_request_bytes} bytes"
+        elif isinstance(exc, TargetError):
+            status, message = exc.status, str(exc)
+            if redirected:
+                message = f"redirect refused: {message}"
+        elif isinstance(exc, UpstreamError):
+            status, message = exc.status, str(exc)
+        else:  # pragma: no cover - defensive
+            status, message = 502, f"upstream error: {type(exc).__name__}"
+        result.log["error"] = message
+        await reply(send, decision, status, f"{message}\n".encode(), result)
+
+
+class Result:
+    """What the access log records about a request, filled in as it goes."""
+
+    __slots__ = ("bytes", "log", "status")
+
+    def __init__(self) -> None:
+        self.status = 0
+        self.bytes = 0
+        self.log: dict[str, Any] = {}
+
+
+async def reply(
+    send: Send,
+    decision: Decision,
+    status: int,
+    body: bytes,
+    result: Result,
+    content_type: bytes = _TEXT[1],
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
+    """A response made by the proxy itself, with the decision's CORS headers."""
+    if status >= 400 and not body.startswith(b"{"):
+        body = f"corsight proxy: {status} {HTTPStatus(status).phrase}: ".encode() + body
+    raw = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()), _NO_STORE,
+           *(extra or [])]  # fmt: skip
+    result.status = status
+    result.bytes = len(body)
+    await send({"type": "http.response.start", "status": status, "headers": with_cors_headers(raw, decision)})
+    await send({"type": "http.response.body", "body": body})
+
+
+async def _request_body(receive: Receive, state: BodyState) -> AsyncIterator[bytes]:
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            state.client_gone = True
+            raise ClientGone()
+        chunk = message.get("body", b"")
+        state.received += len(chunk)
+        if state.received > state.limit:
+            state.too_large = True
+            raise BodyTooLarge()
+        if chunk:
+            yield chunk
+        if not message.get("more_body", False):
+            return
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _base_url(scope: Scope) -> str:
+    host = _header(scope, b"host")
+    if host is None:
+        server = scope.get("server") or ("localhost", None)
+        host = server[0] if server[1] is None else f"{server[0]}:{server[1]}"
+    return f"{scope.get('scheme', 'http')}://{host}{scope.get('root_path', '')}"

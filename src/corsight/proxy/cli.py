@@ -1,0 +1,134 @@
+"""``corsight proxy``: the click command that builds a :class:`ProxyConfig` and serves it.
+
+Settings come from defaults, then ``--config`` (TOML), then ``CORSIGHT_PROXY_*`` variables,
+then flags. Any bad input is one line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from collections.abc import Callable
+from typing import Any, NoReturn
+
+import click
+
+from corsight.proxy.config import FIELDS, ConfigError, ProxyConfig, build_config, read_env, read_toml
+
+
+def _fail(message: str) -> NoReturn:
+    click.echo(f"corsight proxy: error: {message}", err=True)
+    sys.exit(2)
+
+
+class _OneLineCommand(click.Command):
+    """Usage errors as one line (``corsight proxy: error: ...``), not click's usage block."""
+
+    def make_context(
+        self, info_name: str | None, args: list[str], parent: click.Context | None = None, **extra: Any
+    ) -> click.Context:
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.UsageError as exc:
+            _fail(exc.format_message().replace("\n", " "))
+
+
+def _many(*names: str, **kw: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return click.option(*names, multiple=True, **kw)
+
+
+@click.command("proxy", cls=_OneLineCommand)
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="TOML file of settings")
+@click.option("--upstream", help="Upstream mode: send every request to this base URL")
+@_many("--allow-origin", "allow_origins", metavar="ORIGIN", help="Page origin allowed to use it ('*': any)")
+@_many("--allow-origin-regex", "allow_origin_regex", metavar="REGEX", help="Allowed origins (full match)")
+@_many("--allow-method", "allow_methods", metavar="METHOD", help="Allowed method [default: any]")
+@_many("--allow-header", "allow_headers", metavar="NAME", help="Allowed request header [default: any]")
+@_many("--expose-header", "expose_headers", metavar="NAME", help="Response header script may read [all]")
+@click.option("--allow-credentials", is_flag=True, default=None, help="Let pages send cookies")
+@click.option("--max-age", type=int, help="Seconds browsers may cache a preflight [600]")
+@_many("--require-header", "require_headers", metavar="NAME", help="Requests must carry one of these headers")
+@click.option("--rate-limit-origin", metavar="RATE", help="Per page origin, e.g. '600/hour'")
+@click.option("--rate-limit-client", metavar="RATE", help="Per client address, e.g. '10/second;1000/hour'")
+@click.option("--redis-url", metavar="URL", help="Share rate limits through Redis (redis://host:6379/0)")
+@_many("--allow-target", "allow_targets", metavar="HOST[:PORT]", help="Reachable despite address rules")
+@click.option("--redirects", type=click.Choice(["follow", "pass"]), help="Follow redirects or pass them back")
+@click.option("--max-redirects", type=int, help="Redirects followed at most [5]")
+@click.option("--cookies/--no-cookies", default=None, help="Forward Cookie/Set-Cookie (upstream mode only)")
+@click.option("--forwarded/--no-forwarded", default=None, help="Send X-Forwarded-For/-Proto/-Host [on]")
+@click.option("--connect-timeout", type=float, help="Seconds to connect upstream [10]")
+@click.option("--read-timeout", type=float, help="Seconds the upstream may stay silent [30]")
+@click.option("--max-request-bytes", type=int, help="Largest request body [10 MiB]")
+@click.option("--max-response-bytes", type=int, help="Largest response body [no limit]")
+@click.option("--ca-file", help="Also trust the CA certificates in this PEM file")
+@click.option("--host", help="Address to listen on [127.0.0.1]")
+@click.option("--port", type=int, help="Port to listen on [8080]")
+@click.option("--access-log", metavar="PATH", help="JSON-lines access log: '-' stdout, a file, or 'off'")
+@click.option("--health-path", help="Health endpoint [/__corsight/health]")
+@click.option("--graceful-timeout", type=float, help="Seconds to finish requests on shutdown [10]")
+@click.option("--print-config", is_flag=True, help="Print the resulting settings as JSON and exit")
+def proxy_command(config_file: str | None, print_config: bool, **flags: Any) -> None:
+    """A CORS proxy for APIs you cannot change (open mode, or --upstream URL).
+
+    \b
+    open mode:      corsight proxy --allow-origin https://app.example.com
+                    then fetch("http://127.0.0.1:8080/https://api.example.com/items")
+    upstream mode:  corsight proxy --allow-origin http://localhost:3000 --upstream http://localhost:5000
+    """
+    try:
+        import aiohttp  # noqa: F401
+        import limits  # noqa: F401
+        import uvicorn  # noqa: F401
+    except ImportError as exc:
+        _fail(f"{exc.name} is missing; install the proxy extra: pip install 'corsight[proxy]'")
+    try:
+        config = load_config(config_file, flags)
+    except ConfigError as exc:
+        _fail(str(exc))
+    if print_config:
+        click.echo(json.dumps(config.public_dict(), indent=2))
+        return
+    serve(config)
+
+
+def load_config(config_file: str | None, flags: dict[str, Any], environ: dict[str, str] | None = None
+                ) -> ProxyConfig:  # fmt: skip
+    file_settings = read_toml(config_file) if config_file else {}
+    flag_settings = {k: v for k, v in flags.items() if k in FIELDS}
+    return build_config(file_settings, read_env(environ), flag_settings)
+
+
+def serve(config: ProxyConfig) -> None:
+    """Serve ``config`` with uvicorn until SIGINT/SIGTERM, then finish open requests."""
+    import uvicorn
+
+    from corsight.proxy.app import create_app
+
+    app = create_app(config)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            host=config.host,
+            port=config.port,
+            log_level="warning",
+            access_log=False,  # ours is the JSON access log
+            lifespan="on",
+            timeout_graceful_shutdown=math.ceil(config.graceful_timeout),
+            server_header=False,
+            proxy_headers=False,  # the client address is the peer's; X-Forwarded-For is only appended to
+            date_header=True,
+            backlog=2048,
+        )
+    )
+    where = f"{config.upstream}" if config.upstream else "any public http(s) URL"
+    host = f"[{config.host}]" if ":" in config.host else config.host
+    click.echo(
+        f"corsight proxy ({config.mode} mode, to {where}) on http://{host}:{config.port}", err=True
+    )
+    try:
+        server.run()
+    except OSError as exc:  # pragma: no cover - e.g. address in use
+        _fail(f"cannot listen on {host}:{config.port}: {exc.strerror or exc}")
+    if not server.started:
+        sys.exit(2)

@@ -1,0 +1,153 @@
+"""Loopback servers for the proxy tests: the proxy itself, programmable raw-socket upstreams
+(for resets, hangs, garbage and slow bodies), and canaries that record any connection that
+reaches them (a refused target must never see one)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any
+
+from corsight.proxy import ProxyConfig, create_app
+from corsight.proxy.forward import Resolver
+from tests.servers import _wait_listening
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def serve_proxy(
+    config: ProxyConfig | None = None, *, resolver: Resolver | None = None, **settings: Any
+) -> Iterator[str]:
+    """The proxy under uvicorn (lifespan on, so its client session is closed) on loopback."""
+    import uvicorn
+
+    if config is None:
+        settings.setdefault("access_log", "off")
+        config = ProxyConfig(**settings)
+    app = create_app(config, resolver=resolver)
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="on", proxy_headers=False,
+                       timeout_graceful_shutdown=2)  # fmt: skip
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    _wait_listening(port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+class RawServer:
+    """An asyncio TCP server on 127.0.0.1 in its own thread, running ``handler`` per connection;
+    ``connections`` counts the connections accepted."""
+
+    def __init__(self, handler: Handler, port: int | None = None, host: str = "127.0.0.1") -> None:
+        self.handler = handler
+        self.host = host
+        self.port = port or free_port(host)
+        self.connections = 0
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.connections += 1
+        try:
+            await self.handler(reader, writer)
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            with contextlib.suppress(Exception):
+                writer.close()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        server = self._loop.run_until_complete(
+            asyncio.start_server(self._serve, self.host, self.port, limit=2**20)
+        )
+        self._ready.set()
+        try:
+            self._loop.run_forever()
+        finally:
+            server.close()
+            for task in asyncio.all_tasks(self._loop):
+                task.cancel()
+            with contextlib.suppress(Exception):
+                self._loop.run_until_complete(asyncio.sleep(0))
+
+    def __enter__(self) -> RawServer:
+        self._thread.start()
+        self._ready.wait(5)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+async def read_request(reader: asyncio.StreamReader) -> tuple[bytes, dict[bytes, bytes], bytes]:
+    """One HTTP/1.1 request: the request line, the headers (lowercased) and the body."""
+    head = await reader.readuntil(b"\r\n\r\n")
+    line, *rest = head[:-4].split(b"\r\n")
+    headers = {}
+    for item in rest:
+        name, _, value = item.partition(b":")
+        headers[name.strip().lower()] = value.strip()
+    body = b""
+    if b"content-length" in headers:
+        body = await reader.readexactly(int(headers[b"content-length"]))
+    elif headers.get(b"transfer-encoding", b"").lower() == b"chunked":
+        while True:
+            size = int((await reader.readline()).strip().split(b";")[0], 16)
+            chunk = await reader.readexactly(size + 2)
+            if size == 0:
+                break
+            body += chunk[:-2]
+    return line, headers, body
+
+
+class Canary(RawServer):
+    """A loopback server that answers 200 but whose every connection fails the test."""
+
+    def __init__(self, port: int | None = None, host: str = "127.0.0.1") -> None:
+        async def sing(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\ncanary")
+            await writer.drain()
+
+        super().__init__(sing, port, host)
+
+    def assert_untouched(self) -> None:
+        time.sleep(0.05)
+        assert self.connections == 0, f"the canary on port {self.port} was reached"
+
+
+def fake_resolver(table: dict[str, list[str] | Callable[[], list[str]]]) -> Resolver:
+    """A DNS stand-in: names map to addresses (or to a function, to change answers over time).
+    Unknown names fail as NXDOMAIN does, so no test ever asks real DNS."""
+
+    async def resolve(host: str, port: int) -> list[str]:
+        answer = table.get(host)
+        if answer is None:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        return answer() if callable(answer) else list(answer)
+
+    return resolve
