@@ -188,5 +188,10 @@ from corsight.lint import lint_command  # noqa: E402
 main.add_command(lint_command)
 
 
+from corsight.export.cli import export_command  # noqa: E402
+
+main.add_command(export_command)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
