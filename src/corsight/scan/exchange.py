@@ -1,0 +1,264 @@
+"""One probe, sent the way a browser would send it and judged by the browser model.
+
+Cross-origin probes are driven by :class:`corsight.browser.Fetch` with credentials
+``include`` (redirects within the target's site followed, non-safe actual requests never
+sent); the same answers are replayed through :func:`corsight.browser.simulate` with
+credentials ``omit``. So "readable with credentials" and "readable without credentials" are
+the model's verdicts, not rules of the scanner's own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from corsight.browser import (
+    CorsError,
+    Fetch,
+    NetError,
+    Origin,
+    Outgoing,
+    PreflightCache,
+    Request,
+    Response,
+    URLError,
+    Verdict,
+    cors_check,
+    evaluate_preflight,
+    exposed_header_names,
+    parse_origin,
+    prepare_request,
+    simulate,
+)
+from corsight.browser.checks import get_header
+from corsight.scan.probes import Probe
+from corsight.scan.target import Target, registrable_domain
+from corsight.scan.transport import Headers, NetFailure, Transport
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+MAX_REDIRECTS = 5
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One request sent and what came back (for the report's evidence)."""
+
+    kind: str
+    method: str
+    url: str
+    sent: Headers
+    status: int | None
+    headers: Headers
+    error: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "method": self.method,
+            "url": self.url,
+            "request_headers": [[n, v] for n, v in self.sent],
+            "status": self.status,
+            "response_headers": [[n, v] for n, v in self.headers],
+            "error": self.error,
+        }
+
+
+@dataclass
+class Outcome:
+    """What a probe found: the model's verdicts and the evidence."""
+
+    probe: Probe
+    hops: list[Hop] = field(default_factory=list)
+    with_credentials: bool = False
+    without_credentials: bool = False
+    include_error: CorsError | None = None
+    omit_error: CorsError | None = None
+    exposed: tuple[str, ...] = ()
+    net_error: NetError | None = None
+    error: str | None = None
+    preflight_passed: bool = False
+    pna_granted: bool = False
+    note: str = ""
+
+    @property
+    def evidence(self) -> Hop | None:
+        """The hop that proves the outcome: the preflight for preflight probes, else the last."""
+        if self.probe.kind == "preflight":
+            for hop in self.hops:
+                if hop.kind == "preflight":
+                    return hop
+        return self.hops[-1] if self.hops else None
+
+    @property
+    def status(self) -> int | None:
+        hop = self.evidence
+        return hop.status if hop else None
+
+    @property
+    def headers(self) -> Headers:
+        hop = self.evidence
+        return hop.headers if hop else ()
+
+    @property
+    def origin_trusted(self) -> bool:
+        """The server accepted this very origin (an echo), as opposed to answering ``*``."""
+        if self.with_credentials:
+            return True
+        return self.without_credentials and self.include_error is not CorsError.WILDCARD_ORIGIN_NOT_ALLOWED
+
+    @property
+    def wildcard(self) -> bool:
+        return self.without_credentials and self.include_error is CorsError.WILDCARD_ORIGIN_NOT_ALLOWED
+
+
+def page_origin(text: str) -> Origin:
+    """The probe's origin as the model's :class:`Origin`; hosts with characters that the
+    model's strict parser refuses are split by hand (the point of those probes)."""
+    try:
+        return parse_origin(text)
+    except URLError:
+        parts = urlsplit(text)
+        return Origin(parts.scheme.lower(), (parts.hostname or "").lower(), parts.port)
+
+
+def _wire(step_headers: Headers) -> list[tuple[str, str]]:
+    headers = list(step_headers)
+    if not any(n.lower() == "accept" for n, _ in headers):
+        headers.insert(0, ("Accept", "*/*"))
+    return [*headers, ("Sec-Fetch-Mode", "cors"), ("Sec-Fetch-Dest", "empty")]
+
+
+def _same_site(target: Target, url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    if host == target.host:
+        return True
+    return target.registrable is not None and registrable_domain(host) == target.registrable
+
+
+def _failure(outcome: Outcome, exc: NetFailure) -> Outcome:
+    outcome.net_error = exc.kind
+    outcome.error = f"{exc.kind.value}: {exc.detail}"
+    return outcome
+
+
+async def send_direct(transport: Transport, target: Target, probe: Probe) -> Outcome:
+    """A plain GET with the probe's Origin (or none), judged with the model's CORS check as if
+    a page of that origin had made it. Used for the baseline and the trusted candidates."""
+    outcome = Outcome(probe)
+    headers: list[tuple[str, str]] = [("Accept", "*/*")]
+    if probe.origin is not None:
+        headers.append(("Origin", probe.origin))
+    try:
+        answer = await transport.send("GET", target.url, headers)
+    except NetFailure as exc:
+        outcome.hops.append(Hop("actual", "GET", target.url, tuple(headers), None, (), exc.detail))
+        return _failure(outcome, exc)
+    outcome.hops.append(Hop("actual", "GET", target.url, answer.sent, answer.status, answer.headers))
+    if probe.origin is not None:
+        inc, _ = cors_check(answer.headers, probe.origin, credentials_included=True)
+        omit, _ = cors_check(answer.headers, probe.origin, credentials_included=False)
+        outcome.with_credentials = inc is None
+        outcome.without_credentials = omit is None
+        outcome.include_error = inc.kind if inc else None
+        outcome.omit_error = omit.kind if omit else None
+        if omit is None:
+            outcome.exposed = tuple(exposed_header_names(answer.headers, credentials_included=inc is None))
+    return outcome
+
+
+def _request(target: Target, probe: Probe, credentials: str) -> Request:
+    assert probe.origin is not None
+    return prepare_request(
+        target.url,
+        origin=page_origin(probe.origin),
+        method=probe.method,
+        headers=list(probe.headers),
+        credentials=credentials,  # type: ignore[arg-type]
+    )
+
+
+async def send_fetch(transport: Transport, target: Target, probe: Probe) -> Outcome:
+    """Drive the model's fetch for a page of the probe's origin, with credentials."""
+    outcome = Outcome(probe)
+    request = _request(target, probe, "include")
+    fetch = Fetch(request, cache=PreflightCache())
+    answers: dict[tuple[str, str], Response] = {}
+    step: Outgoing | Verdict = fetch.start()
+    stopped_before_actual = False
+    while isinstance(step, Outgoing):
+        if step.kind == "actual" and step.method not in SAFE_METHODS:
+            stopped_before_actual = True
+            step = fetch.stop(f"the {step.method} request itself is not sent by the scanner")
+            break
+        if len(outcome.hops) > MAX_REDIRECTS * 2 or not _same_site(target, step.url):
+            outcome.note = f"redirect to {step.url} not followed (outside the target's site)"
+            step = fetch.stop(outcome.note)
+            break
+        wire = _wire(step.headers)
+        try:
+            answer = await transport.send(step.method, step.url, wire)
+        except NetFailure as exc:
+            outcome.hops.append(Hop(step.kind, step.method, step.url, tuple(wire), None, (), exc.detail))
+            _failure(outcome, exc)
+            step = fetch.network_error(exc.kind, exc.detail)
+            break
+        outcome.hops.append(Hop(step.kind, step.method, step.url, answer.sent, answer.status, answer.headers))
+        response = Response.of(answer.status, answer.headers)
+        answers[(step.method, step.url)] = response
+        step = fetch.receive(response)
+    verdict = step
+    outcome.with_credentials = verdict.allowed and verdict.complete
+    outcome.include_error = verdict.cors_error
+    outcome.preflight_passed = stopped_before_actual or any(h.kind == "actual" for h in outcome.hops)
+    if outcome.with_credentials:
+        outcome.exposed = verdict.exposed_headers
+    if probe.kind == "get" and outcome.net_error is None:
+        omitted = simulate(_request(target, probe, "omit"), answers)
+        outcome.without_credentials = omitted.allowed and omitted.complete
+        outcome.omit_error = omitted.cors_error
+        if outcome.without_credentials and not outcome.with_credentials:
+            outcome.exposed = omitted.exposed_headers
+    return outcome
+
+
+async def send_pna(transport: Transport, target: Target, probe: Probe) -> Outcome:
+    """A private-network preflight (as Chromium sends before a public page reaches a private
+    address), judged with the model's preflight checks; the grant header is read here."""
+    assert probe.origin is not None
+    outcome = Outcome(probe)
+    headers = [
+        ("Accept", "*/*"),
+        ("Access-Control-Request-Method", "GET"),
+        ("Access-Control-Request-Private-Network", "true"),
+        ("Origin", probe.origin),
+        ("Sec-Fetch-Mode", "cors"),
+    ]
+    try:
+        answer = await transport.send("OPTIONS", target.url, headers)
+    except NetFailure as exc:
+        outcome.hops.append(Hop("preflight", "OPTIONS", target.url, tuple(headers), None, (), exc.detail))
+        return _failure(outcome, exc)
+    outcome.hops.append(Hop("preflight", "OPTIONS", target.url, answer.sent, answer.status, answer.headers))
+    for credentials in ("include", "omit"):
+        failure, _, _ = evaluate_preflight(
+            _request(target, probe, credentials), answer.status, answer.headers, probe.origin
+        )
+        if credentials == "include":
+            outcome.with_credentials = failure is None
+            outcome.include_error = failure.kind if failure else None
+        else:
+            outcome.without_credentials = failure is None
+            outcome.omit_error = failure.kind if failure else None
+    outcome.preflight_passed = outcome.with_credentials or outcome.without_credentials
+    # TODO(browser model): Private Network Access is not modelled yet; this reads the grant.
+    outcome.pna_granted = get_header(answer.headers, "access-control-allow-private-network") == "true"
+    return outcome
+
+
+async def send_probe(transport: Transport, target: Target, probe: Probe) -> Outcome:
+    if probe.kind == "pna":
+        return await send_pna(transport, target, probe)
+    if (probe.trusted and probe.kind == "get") or probe.origin is None:
+        return await send_direct(transport, target, probe)
+    return await send_fetch(transport, target, probe)

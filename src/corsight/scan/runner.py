@@ -1,0 +1,204 @@
+"""The scan: targets run concurrently, each in three rounds (baseline and trusted
+candidates; hostile GET probes aimed at what was trusted; preflights), all through one
+:class:`~corsight.scan.transport.Transport`. A target that cannot be reached is reported and
+the others go on."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from corsight.scan.classes import CLASSES
+from corsight.scan.exchange import Outcome, page_origin, send_probe
+from corsight.scan.findings import Finding, analyze
+from corsight.scan.probes import (
+    ATTACKER,
+    Probe,
+    attack_probes,
+    calibration_probes,
+    not_applicable,
+    preflight_probes,
+)
+from corsight.scan.severity import Severity
+from corsight.scan.target import Target, TargetError, parse_target
+from corsight.scan.transport import Transport, TransportOptions
+
+Progress = Callable[[str], None]
+
+
+@dataclass
+class ScanOptions:
+    transport: TransportOptions = field(default_factory=TransportOptions)
+    trusted_origins: Sequence[str] = ()
+    internal: bool = False
+
+
+@dataclass
+class TargetResult:
+    """The scan of one URL: findings, or why it could not be scanned."""
+
+    input: str
+    target: Target | None = None
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None
+    requests: int = 0
+    probe_errors: list[str] = field(default_factory=list)
+    trusted: list[str] = field(default_factory=list)
+    not_applicable: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+
+    @property
+    def url(self) -> str:
+        return self.target.url if self.target else self.input
+
+    @property
+    def tested(self) -> list[str]:
+        if self.error is not None:
+            return []
+        return [c for c in CLASSES if c not in self.not_applicable]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "url": self.url,
+            "input": self.input,
+            "status": "error" if self.error else "scanned",
+            "error": self.error,
+            "internal": self.target.internal if self.target else None,
+            "registrable_domain": self.target.registrable if self.target else None,
+            "trusted_origins_seen": self.trusted,
+            "requests": self.requests,
+            "seconds": round(self.seconds, 3),
+            "tested": self.tested,
+            "not_applicable": self.not_applicable,
+            "probe_errors": self.probe_errors,
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+@dataclass
+class ScanReport:
+    results: list[TargetResult]
+    seconds: float
+    requests: int
+
+    @property
+    def findings(self) -> list[Finding]:
+        return [f for r in self.results for f in r.findings]
+
+    def worst(self) -> Severity | None:
+        return max((f.severity for f in self.findings), default=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        counts = {s.label: 0 for s in sorted(Severity, reverse=True)}
+        for f in self.findings:
+            counts[f.severity.label] += 1
+        return {
+            "tool": "corsight scan",
+            "version": _version(),
+            "summary": {
+                "targets": len(self.results),
+                "scanned": sum(1 for r in self.results if r.error is None),
+                "errors": sum(1 for r in self.results if r.error is not None),
+                "findings": counts,
+                "requests": self.requests,
+                "seconds": round(self.seconds, 3),
+            },
+            "results": [r.to_dict() for r in self.results],
+        }
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("corsight")
+    except PackageNotFoundError:  # pragma: no cover - running from a source tree
+        return "0+unknown"
+
+
+async def _gather(transport: Transport, target: Target, probes: Iterable[Probe]) -> list[Outcome]:
+    tasks: list[Awaitable[Outcome]] = [send_probe(transport, target, p) for p in probes]
+    return list(await asyncio.gather(*tasks))
+
+
+async def scan_target(text: str, transport: Transport, options: ScanOptions) -> TargetResult:
+    result = TargetResult(text.strip())
+    started = time.monotonic()
+    before = transport.requests
+    try:
+        await _scan_into(result, text, transport, options)
+    except TargetError as exc:
+        result.error = f"invalid target: {exc}"
+    except Exception as exc:  # never let one target stop the scan
+        result.error = f"internal error: {exc.__class__.__name__}: {exc}"
+    result.requests = transport.requests - before
+    result.seconds = time.monotonic() - started
+    return result
+
+
+async def _scan_into(result: TargetResult, text: str, transport: Transport, options: ScanOptions) -> None:
+    target = parse_target(text, internal=options.internal)
+    result.target = target
+    baseline, *calibration = await _gather(
+        transport,
+        target,
+        [Probe(None, None, "no Origin", trusted=True), *calibration_probes(target, options.trusted_origins)],
+    )
+    if baseline.error is not None:
+        result.error = baseline.error
+        return
+    accepted = [o for o in calibration if o.origin_trusted and o.probe.origin]
+    result.trusted = [o.probe.origin for o in accepted if o.probe.origin]
+    bases = [page_origin(origin) for origin in result.trusted[:2]] or [target.origin]
+    result.not_applicable = not_applicable(target, bases)
+    attacks = await _gather(transport, target, attack_probes(target, bases))
+    hostile_hits = [o for o in attacks if o.origin_trusted and o.probe.class_id != "localhost-origin"]
+    hostile_hits.sort(key=lambda o: (o.with_credentials, o.without_credentials), reverse=True)
+    hostile = hostile_hits[0].probe.origin if hostile_hits else None
+    cross_trusted = [o for o in result.trusted if o != target.serialized_origin]
+    preflights = await _gather(
+        transport,
+        target,
+        preflight_probes(hostile or f"https://{ATTACKER}", cross_trusted[0] if cross_trusted else None),
+    )
+    result.probe_errors = [
+        f"{o.probe.label} ({o.probe.origin}): {o.error}"
+        for o in [*calibration, *attacks, *preflights]
+        if o.error is not None
+    ]
+    result.findings = analyze(target, baseline, calibration, attacks, preflights)
+
+
+async def scan_async(
+    urls: Sequence[str], options: ScanOptions | None = None, progress: Progress | None = None
+) -> ScanReport:
+    """Scan every URL; results come back in input order."""
+    options = options or ScanOptions()
+    started = time.monotonic()
+    async with Transport(options.transport) as transport:
+
+        async def one(url: str) -> TargetResult:
+            result = await scan_target(url, transport, options)
+            if progress is not None:
+                progress(result.url)
+            return result
+
+        # Targets beyond what the concurrency limit can serve only queue on the semaphores;
+        # bound the number of live targets so memory stays flat for long URL lists.
+        limit = asyncio.Semaphore(max(4, options.transport.concurrency))
+
+        async def bounded(url: str) -> TargetResult:
+            async with limit:
+                return await one(url)
+
+        results = list(await asyncio.gather(*(bounded(u) for u in urls)))
+        requests = transport.requests
+    return ScanReport(results, time.monotonic() - started, requests)
+
+
+def scan(urls: Sequence[str], options: ScanOptions | None = None) -> ScanReport:
+    """Synchronous entry point: ``corsight.scan.scan(["https://api.example/"])``."""
+    return asyncio.run(scan_async(urls, options))
