@@ -35,10 +35,9 @@ def serve_proxy(
         config = ProxyConfig(**settings)
     app = create_app(config, resolver=resolver)
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="on", proxy_headers=False,
-                       timeout_graceful_shutdown=2)  # fmt: skip
-    )
+    config_ = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="on",
+                             proxy_headers=False, timeout_graceful_shutdown=2)  # fmt: skip
+    server = uvicorn.Server(config_)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     _wait_listening(port)

@@ -48,9 +48,8 @@ _IPV6_REFUSED: tuple[tuple[ipaddress.IPv6Network, str], ...] = (
     (_V6("::1/128"), "loopback"),
     (_V6("64:ff9b:1::/48"), "private"),  # local-use NAT64
     (_V6("100::/64"), "reserved"),  # discard-only
-    (_V6("2001::/32"), "reserved"),  # Teredo: the IPv4 client inside is obfuscated
-    (_V6("2001:10::/28"), "reserved"),
-    (_V6("2001:20::/28"), "reserved"),
+    # IETF protocol assignments, Teredo among them (its IPv4 client is obfuscated): no web API.
+    (_V6("2001::/23"), "reserved"),
     (_V6("2001:db8::/32"), "reserved"),  # documentation
     (_V6("3fff::/20"), "reserved"),  # documentation
     (_V6("5f00::/16"), "reserved"),  # SRv6 segment identifiers
