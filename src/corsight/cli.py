@@ -193,5 +193,10 @@ from corsight.export.cli import export_command  # noqa: E402
 main.add_command(export_command)
 
 
+from corsight.scan.cli import scan_command  # noqa: E402
+
+main.add_command(scan_command)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

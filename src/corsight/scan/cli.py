@@ -1,0 +1,149 @@
+"""``corsight scan``: the click command over :func:`corsight.scan.runner.scan_async`.
+
+Exit statuses: 0 no finding at or above ``--fail-on``, 1 at least one, 2 usage error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Iterable
+from typing import IO, Any
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from corsight.scan.runner import ScanOptions, ScanReport, scan_async
+from corsight.scan.sarif import to_sarif
+from corsight.scan.severity import Severity
+from corsight.scan.table import render
+from corsight.scan.transport import ResolveError, TransportOptions, parse_resolve
+
+FAIL_ON = ("high", "medium", "low", "info", "never")
+
+
+def _header(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip() or any(c in text for c in "\r\n"):
+        raise click.BadParameter(f"{text!r} is not 'Name: value'", param_hint="-H/--header")
+    return name.strip(), value.strip()
+
+
+def _lines(stream: IO[str]) -> list[str]:
+    return [line.strip() for line in stream if line.strip() and not line.lstrip().startswith("#")]
+
+
+def collect_urls(args: Iterable[str], input_file: IO[str] | None, stdin: IO[str]) -> list[str]:
+    """URLs from the arguments (``-`` reads stdin), then from ``-i FILE`` (``-i -``: stdin)."""
+    urls: list[str] = []
+    for arg in args:
+        urls += _lines(stdin) if arg == "-" else [arg]
+    if input_file is not None:
+        urls += _lines(input_file)
+    return list(dict.fromkeys(urls))
+
+
+def failed(report: ScanReport, fail_on: str) -> bool:
+    if fail_on == "never":
+        return False
+    worst = report.worst()
+    return worst is not None and worst >= Severity.parse(fail_on)
+
+
+@click.command("scan")
+@click.argument("urls", nargs=-1)
+@click.option("-i", "--input", "input_file", type=click.File("r"), help="Read URLs from FILE ('-': stdin)")
+@click.option("-H", "--header", "headers", multiple=True, help="Extra request header, e.g. 'Cookie: s=1'")
+@click.option("--resolve", multiple=True, metavar="HOST:PORT:ADDR", help="Connect to ADDR for HOST:PORT")
+@click.option(
+    "--origin",
+    "trusted",
+    multiple=True,
+    help="An origin the server is meant to trust (your front-end); probes are aimed at it",
+)
+@click.option("--internal", is_flag=True, help="The targets are only reachable inside a network")
+@click.option("-k", "--insecure", is_flag=True, help="Do not verify TLS certificates")
+@click.option("--cacert", type=click.Path(exists=True, dir_okay=False), help="CA bundle to verify TLS")
+@click.option("--timeout", default=10.0, show_default=True, type=float, help="Seconds per request")
+@click.option("--retries", default=1, show_default=True, type=click.IntRange(0, 5))
+@click.option("-c", "--concurrency", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option(
+    "--per-host", default=4, show_default=True, type=click.IntRange(1, 100), help="Requests at once per host"
+)
+@click.option(
+    "--delay", default=0.0, show_default=True, type=float, help="Seconds between requests to one host"
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON")
+@click.option("--sarif", "as_sarif", is_flag=True, help="Print the report as SARIF 2.1.0")
+@click.option("-o", "--output", type=click.File("w"), help="Write the report to FILE")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="low", show_default=True)
+@click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal)")
+def scan_command(
+    urls: tuple[str, ...],
+    input_file: IO[str] | None,
+    headers: tuple[str, ...],
+    resolve: tuple[str, ...],
+    trusted: tuple[str, ...],
+    internal: bool,
+    insecure: bool,
+    cacert: str | None,
+    timeout: float,
+    retries: int,
+    concurrency: int,
+    per_host: int,
+    delay: float,
+    as_json: bool,
+    as_sarif: bool,
+    output: IO[str] | None,
+    fail_on: str,
+    progress: bool | None,
+) -> None:
+    """Find the CORS misconfigurations of URLS that let a hostile page read data.
+
+    Every class is probed; severity follows what the browser model says a hostile page could
+    read (with the victim's cookies: high). Exit status 1 when a finding reaches --fail-on."""
+    if as_json and as_sarif:
+        raise click.UsageError("choose one of --json and --sarif")
+    targets = collect_urls(urls, input_file, sys.stdin)
+    if not targets:
+        raise click.UsageError("no URL given (arguments, -i FILE, or '-' for stdin)")
+    try:
+        table = parse_resolve(resolve)
+    except ResolveError as exc:
+        raise click.BadParameter(str(exc), param_hint="--resolve") from None
+    verify: bool | str = False if insecure else (cacert or True)
+    options = ScanOptions(
+        transport=TransportOptions(
+            timeout=timeout,
+            retries=retries,
+            concurrency=concurrency,
+            per_host=per_host,
+            delay=max(0.0, delay),
+            verify=verify,
+            resolve=table,
+            headers=[_header(h) for h in headers],
+        ),
+        trusted_origins=trusted,
+        internal=internal,
+    )
+    show = sys.stderr.isatty() if progress is None else progress
+    report = _run(targets, options, show)
+    out = output or sys.stdout
+    if as_json or as_sarif:
+        data: dict[str, Any] = report.to_dict() if as_json else to_sarif(report)
+        out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    else:
+        console = Console(file=out, highlight=False, soft_wrap=True)
+        render(report, console)
+    sys.exit(1 if failed(report, fail_on) else 0)
+
+
+def _run(targets: list[str], options: ScanOptions, show: bool) -> ScanReport:
+    if not show:
+        return asyncio.run(scan_async(targets, options))
+    columns = (TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("scan", total=len(targets))
+        return asyncio.run(scan_async(targets, options, progress=lambda url: bar.advance(task)))

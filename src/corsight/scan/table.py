@@ -1,0 +1,71 @@
+"""The human report: findings worst first, each with its proof and fix; then targets that
+could not be scanned; then a summary line."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+from corsight.scan.runner import ScanReport
+from corsight.scan.severity import Severity
+
+STYLES = {
+    Severity.HIGH: "bold red",
+    Severity.MEDIUM: "yellow",
+    Severity.LOW: "cyan",
+    Severity.INFO: "dim",
+}
+
+
+def render(report: ScanReport, console: Console, *, details: bool = True) -> None:
+    findings = sorted(report.findings, key=lambda f: (-f.severity, f.url, f.class_id))
+    if findings:
+        table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, expand=False)
+        table.add_column("severity")
+        table.add_column("class", no_wrap=True)
+        table.add_column("url", overflow="fold")
+        table.add_column("probe origin", overflow="fold")
+        for f in findings:
+            style = STYLES[f.severity]
+            table.add_row(
+                f"[{style}]{f.severity.label}[/{style}]",
+                f.class_id,
+                escape(f.url),
+                escape(str(f.outcome.probe.origin)),
+            )
+        console.print(table)
+    if details:
+        for f in findings:
+            if f.severity == Severity.INFO:
+                continue
+            style = STYLES[f.severity]
+            console.print()
+            console.print(f"[{style}]{f.severity.label.upper()}[/{style}] [bold]{escape(f.cls.title)}[/bold]")
+            console.print(f"  {escape(f.url)}")
+            console.print(f"  {escape(f.explanation)}")
+            hop = f.outcome.evidence
+            if hop is not None:
+                origin = next((v for n, v in hop.sent if n.lower() == "origin"), None)
+                console.print(f"  > {hop.method} with Origin: {escape(str(origin))}")
+                console.print(f"  < {hop.status}")
+                for name, value in f.evidence_headers():
+                    console.print(f"  < {escape(name)}: {escape(value)}")
+            if f.also:
+                shown = ", ".join(str(o.probe.origin) for o in f.also[:4])
+                more = f" and {len(f.also) - 4} more" if len(f.also) > 4 else ""
+                console.print(f"  also accepted: {escape(shown)}{more}")
+            console.print(f"  [green]fix:[/green] {escape(f.cls.fix)}")
+    errors = [r for r in report.results if r.error is not None]
+    if errors:
+        console.print()
+        console.print("[bold]not scanned[/bold]")
+        for r in errors:
+            console.print(f"  {escape(r.url)}: {escape(r.error or '')}")
+    data = report.to_dict()["summary"]
+    counts = ", ".join(f"{n} {label}" for label, n in data["findings"].items() if n)
+    console.print()
+    console.print(
+        f"{data['scanned']} of {data['targets']} URL(s) scanned, {counts or 'no findings'};"
+        f" {data['requests']} requests in {data['seconds']:.1f} s"
+    )
