@@ -25,6 +25,7 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from corsight.browser.request import preflight_reasons
+from corsight.browser.urls import URLError, parse_origin
 from corsight.check import SERVERS, CheckError, check
 from corsight.ui.live import LiveFrames
 
@@ -196,6 +197,12 @@ def parse_check_input(data: dict[str, Any]) -> CheckInput:
     origin = _text(data, "origin", "the page's origin").strip()
     if not origin:
         raise BadInput("the page's origin is required, e.g. http://localhost:3000")
+    try:
+        parse_origin(origin)
+    except URLError as exc:
+        raise BadInput(
+            f"the page's origin is not valid: {exc}; write scheme://host[:port], e.g. http://localhost:3000"
+        ) from None
     method = _text(data, "method", "the method", default="GET").strip() or "GET"
     headers = parse_header_lines(_text(data, "headers", "the request headers", default=""))
     credentials = _text(data, "credentials", "the credentials mode", default="same-origin")

@@ -1,0 +1,292 @@
+"""``corsight ui`` end to end in headless Chromium: the UI server and two target APIs on
+loopback (one behind corsight's middleware, one without CORS), the form filled by its labels,
+and the page's verdict, messages, checks and snippet compared with ``corsight.check``'s own.
+The live tab runs the request in the same Chromium, and Chromium's console text is compared
+with the prediction. Screenshots go to ``artifacts_dir``."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse
+from starlette.routing import Route
+
+from corsight.asgi import CORSMiddleware
+from corsight.check import check
+from corsight.ui.server import UIServer
+from tests.servers import free_port, serve_asgi
+
+pytestmark = pytest.mark.browser
+
+DOCS_SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "ui.png"
+
+
+async def items(request: Request) -> JSONResponse:
+    return JSONResponse({"items": []}, headers={"X-Total": "0"})
+
+
+def routes() -> list[Route]:
+    return [Route("/items", items, methods=["GET", "PUT"])]
+
+
+class Lab:
+    """The UI, an API that allows ``origin`` and one that has no CORS at all."""
+
+    def __init__(self, ui: UIServer, origin: str, allowing: str, blocking: str) -> None:
+        self.ui = ui
+        self.origin = origin
+        self.allowing = allowing
+        self.blocking = blocking
+
+
+@pytest.fixture(scope="module")
+def lab() -> Iterator[Lab]:
+    # The page origin is a free loopback port, so the live tab can serve its frame there.
+    origin = f"http://127.0.0.1:{free_port()}"
+    allowing = CORSMiddleware(
+        Starlette(routes=routes()),
+        allow_origins=[origin],
+        allow_methods=["GET", "PUT"],
+        allow_headers=["X-Api-Key"],
+        expose_headers=["X-Total"],
+    )
+    ui = UIServer()
+    ui.start()
+    try:
+        with serve_asgi(allowing) as ok, serve_asgi(Starlette(routes=routes())) as bad:
+            yield Lab(ui, origin, ok + "/items", bad + "/items")
+    finally:
+        ui.stop()
+
+
+def open_ui(context: Any, lab: Lab, fragment: str = "") -> Any:
+    page = context.new_page()
+    page.goto(lab.ui.url + fragment)
+    page.wait_for_selector("body[data-ready='1']")
+    return page
+
+
+def fill(page: Any, url: str, origin: str, *, headers: str = "", server: str = "fastapi", **more: str) -> None:
+    page.get_by_label("Request URL", exact=True).fill(url)
+    page.get_by_label("Page origin", exact=True).fill(origin)
+    page.get_by_label("Method", exact=True).fill(more.get("method", "GET"))
+    page.get_by_label("Credentials mode", exact=True).select_option(more.get("credentials", "same-origin"))
+    page.get_by_label("Request headers", exact=True).fill(headers)
+    page.get_by_label("Request body", exact=True).fill(more.get("body", ""))
+    page.get_by_label("Fix for server", exact=True).select_option(server)
+
+
+def run_check(page: Any) -> None:
+    page.get_by_role("button", name="Check").click()
+    page.wait_for_selector("#verdict:not([hidden])")
+
+
+def texts(page: Any, selector: str) -> list[str]:
+    return [t.strip() for t in page.locator(selector).all_inner_texts()]
+
+
+def test_blocked_request_shows_chromes_message_checks_and_fix(browser_context: Any, lab: Lab, artifacts_dir: Path) -> None:
+    browser_context.grant_permissions(["clipboard-read", "clipboard-write"], origin=lab.ui.url.rstrip("/"))
+    page = open_ui(browser_context, lab)
+    fill(page, lab.blocking, lab.origin, headers="X-Api-Key: k", server="flask")
+    run_check(page)
+    expected = check(lab.blocking, origin=lab.origin, headers=[("X-Api-Key", "k")], server="flask")
+    assert not expected.allowed
+
+    assert page.locator("#verdict-word").inner_text().strip().lower() == "blocked"
+    assert expected.error and expected.error in page.locator("#verdict").inner_text()
+    assert page.locator("#chrome-message").inner_text() == expected.chrome
+    assert page.locator("#firefox-message").inner_text() == expected.firefox
+    # The preflight and why: the header the browser model names.
+    assert "X-Api-Key".lower() in page.locator("#preflight").inner_text().lower()
+    # Each check, pass or fail, in the model's order.
+    rows = texts(page, "#checks tr")
+    assert len(rows) == len(expected.checks)
+    for row, c in zip(rows, expected.checks, strict=True):
+        assert row.startswith("✓ pass" if c["passed"] else "✗ fail")
+        assert str(c["name"]) in row
+    # The timeline: preflight OPTIONS with its ACRH header and the 405 answer.
+    timeline = page.locator("#timeline").inner_text()
+    assert "Preflight: OPTIONS " + lab.blocking in timeline
+    assert "Access-Control-Request-Headers" in timeline and "HTTP 405" in timeline
+    # The fix and the snippet for the chosen server, copied by the button.
+    assert page.locator("#fix-summary").inner_text() == expected.fixes["summary"]
+    snippet = expected.fixes["snippets"]["flask"]
+    assert page.locator("#snippet").inner_text() == snippet.rstrip("\n") or page.locator("#snippet").text_content() == snippet
+    page.get_by_role("button", name="Copy snippet").click()
+    expect(page.locator("#copy-status")).to_contain_text("copied")
+    assert page.evaluate("navigator.clipboard.readText()") == snippet
+    assert "copied" in page.locator("#copy-status").inner_text().lower()
+    page.screenshot(path=str(artifacts_dir / "ui-blocked.png"), full_page=True)
+    if os.environ.get("CORSIGHT_UPDATE_DOCS_SCREENSHOT") == "1":
+        shutil.copyfile(artifacts_dir / "ui-blocked.png", DOCS_SCREENSHOT)
+    page.close()
+
+
+def test_allowed_request_and_the_share_link(browser_context: Any, lab: Lab, artifacts_dir: Path) -> None:
+    browser_context.grant_permissions(["clipboard-read", "clipboard-write"], origin=lab.ui.url.rstrip("/"))
+    page = open_ui(browser_context, lab)
+    fill(page, lab.allowing, lab.origin, headers="X-Api-Key: k", credentials="omit", server="express")
+    run_check(page)
+    expected = check(lab.allowing, origin=lab.origin, headers=[("X-Api-Key", "k")], credentials="omit")
+    assert expected.allowed and expected.chrome is None
+    assert page.locator("#verdict-word").inner_text().strip().lower() == "allowed"
+    assert all(r.startswith("✓ pass") for r in texts(page, "#checks tr"))
+    assert len(texts(page, "#checks tr")) == len(expected.checks)
+    assert "x-total" in page.locator("#notes").inner_text().lower()
+    assert page.locator("#snippet-box").is_hidden()
+    page.screenshot(path=str(artifacts_dir / "ui-allowed.png"), full_page=True)
+
+    page.get_by_role("button", name="Copy share link").click()
+    expect(page.locator("#share-status")).to_contain_text("copied")
+    link = page.evaluate("navigator.clipboard.readText()")
+    assert link == page.locator("#share-link").input_value()
+    assert link.startswith(lab.ui.url) and "#" in link
+    page.close()
+
+    # Opening the link fills the form, and runs nothing until the user presses Check.
+    shared = open_ui(browser_context, lab, "#" + link.split("#", 1)[1])
+    assert shared.get_by_label("Request URL", exact=True).input_value() == lab.allowing
+    assert shared.get_by_label("Page origin", exact=True).input_value() == lab.origin
+    assert shared.get_by_label("Request headers", exact=True).input_value() == "X-Api-Key: k"
+    assert shared.get_by_label("Credentials mode", exact=True).input_value() == "omit"
+    assert shared.get_by_label("Fix for server", exact=True).input_value() == "express"
+    assert shared.locator("#verdict").is_hidden()
+    run_check(shared)
+    assert shared.locator("#verdict-word").inner_text().strip().lower() == "allowed"
+    shared.close()
+
+
+def test_live_tab_agrees_with_the_prediction(browser_context: Any, lab: Lab, artifacts_dir: Path) -> None:
+    page = open_ui(browser_context, lab)
+    console: list[str] = []
+    page.on("console", lambda m: console.append(m.text))
+    fill(page, lab.blocking, lab.origin, headers="X-Api-Key: k")
+    tab = page.get_by_role("tab", name="Live test in this browser")
+    tab.click()
+    page.get_by_role("button", name="Run in this browser").click()
+    page.wait_for_selector("#live-agreement")
+    expected = check(lab.blocking, origin=lab.origin, headers=[("X-Api-Key", "k")])
+    # The frame was served on the chosen origin, so Chromium sent that very Origin.
+    assert lab.origin in page.locator("#live-where").inner_text()
+    assert "agrees" in page.locator("#live-agreement").inner_text()
+    assert "fetch() rejected: TypeError" in page.locator("#live-browser").inner_text()
+    assert page.locator("#live-chrome").inner_text() == expected.chrome
+    page.wait_for_timeout(100)
+    assert [m for m in console if "CORS policy" in m] == [expected.chrome]
+    page.screenshot(path=str(artifacts_dir / "ui-live-blocked.png"), full_page=True)
+
+    fill(page, lab.allowing, lab.origin, headers="X-Api-Key: k")
+    page.get_by_role("button", name="Run in this browser").click()
+    expect(page.locator("#live-browser")).to_contain_text("resolved")
+    assert "agrees" in page.locator("#live-agreement").inner_text()
+    assert "HTTP 200" in page.locator("#live-browser").inner_text()
+    assert "x-total: 0" in page.locator("#live-result").inner_text()
+    page.screenshot(path=str(artifacts_dir / "ui-live-allowed.png"), full_page=True)
+    page.close()
+
+
+def test_live_tab_runs_from_its_own_origin_for_a_remote_origin(browser_context: Any, lab: Lab) -> None:
+    page = open_ui(browser_context, lab)
+    fill(page, lab.blocking, "https://app.example.com")
+    page.get_by_role("tab", name="Live test in this browser").click()
+    page.get_by_role("button", name="Run in this browser").click()
+    page.wait_for_selector("#live-agreement")
+    where = page.locator("#live-where").inner_text()
+    own = lab.ui.url.rstrip("/")
+    assert f"this page's own origin, {own}" in where and "https://app.example.com" in where
+    assert "agrees" in page.locator("#live-agreement").inner_text()
+    assert "Blocked" in page.locator("#live-predicted").inner_text()
+    page.close()
+
+
+def test_bad_input_is_a_message_on_the_page(browser_context: Any, lab: Lab) -> None:
+    page = open_ui(browser_context, lab)
+    page.get_by_role("button", name="Check").click()
+    alert = page.get_by_role("alert")
+    alert.wait_for()
+    assert "URL is required" in alert.inner_text()
+    fill(page, lab.blocking, "app.example.com")
+    page.get_by_role("button", name="Check").click()
+    expect(alert).not_to_contain_text("URL is required")
+    assert "origin" in alert.inner_text().lower() and "Traceback" not in alert.inner_text()
+    fill(page, lab.blocking, lab.origin, headers="no colon here")
+    page.get_by_role("button", name="Check").click()
+    expect(alert).to_contain_text("line 1")
+    assert "'Name: value'" in alert.inner_text()
+    fill(page, "http://127.0.0.1:9/x", lab.origin)
+    page.get_by_role("button", name="Check").click()
+    expect(alert).to_contain_text("refused")
+    assert page.locator("#verdict").is_hidden()
+    page.close()
+
+
+def test_keyboard_only(browser_context: Any, lab: Lab) -> None:
+    page = open_ui(browser_context, lab)
+    page.get_by_label("Request URL", exact=True).focus()
+    page.keyboard.type(lab.allowing)
+    page.keyboard.press("Tab")
+    page.keyboard.type(lab.origin)
+    page.keyboard.press("Enter")  # submits the form
+    page.wait_for_selector("#verdict:not([hidden])")
+    assert page.locator("#verdict-word").inner_text().strip().lower() == "allowed"
+    # The tabs follow the ARIA pattern: arrow keys move between them.
+    page.get_by_role("tab", name="Prediction").focus()
+    page.keyboard.press("ArrowRight")
+    assert page.get_by_role("tab", name="Live test in this browser").get_attribute("aria-selected") == "true"
+    assert page.locator("#panel-live").is_visible() and page.locator("#panel-predict").is_hidden()
+    page.keyboard.press("ArrowLeft")
+    assert page.get_by_role("tab", name="Prediction").get_attribute("aria-selected") == "true"
+    # Every form control has a label; the verdict is announced.
+    unlabeled = page.evaluate(
+        "[...document.querySelectorAll('#form input:not([type=hidden]):not([hidden]), #form select, #form textarea')]"
+        ".filter(e => !e.labels || e.labels.length === 0).map(e => e.id)"
+    )
+    assert unlabeled == []
+    assert page.locator("#verdict-live").get_attribute("aria-live") == "polite"
+    page.close()
+
+
+def test_another_sites_page_cannot_run_a_check(browser_context: Any, lab: Lab) -> None:
+    """A page on another origin posts to the UI's API, as a CORS fetch and as a no-cors
+    (form-shaped) one: Chromium blocks the first, the server refuses both, and the target
+    the attacker named receives nothing."""
+    hits: list[str] = []
+
+    async def counting(scope: Any, receive: Any, send: Any) -> None:
+        hits.append(scope["path"])
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def evil_page(request: Request) -> HTMLResponse:
+        return HTMLResponse("<!doctype html><title>elsewhere</title>")
+
+    api = lab.ui.url + "api/check"
+    with serve_asgi(Starlette(routes=[Route("/", evil_page)])) as evil, serve_asgi(counting) as target:
+        page = browser_context.new_page()
+        page.goto(evil + "/")
+        outcomes = page.evaluate(
+            """async ([api, target]) => {
+                const body = JSON.stringify({url: target + "/secret", origin: "http://x.test"});
+                const out = [];
+                try {
+                    const r = await fetch(api, {method: "POST", headers: {"Content-Type": "application/json"}, body});
+                    out.push("read " + r.status);
+                } catch (e) { out.push("blocked"); }
+                const r2 = await fetch(api, {method: "POST", mode: "no-cors", headers: {"Content-Type": "text/plain"}, body});
+                out.push(r2.type);
+                return out;
+            }""",
+            [api, target],
+        )
+        page.close()
+    assert outcomes == ["blocked", "opaque"]
+    assert hits == []
