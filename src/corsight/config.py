@@ -101,7 +101,10 @@ class Problem:
     def __str__(self) -> str:
         where = f"{self.source}: " if self.source else ""
         fix = f"; {self.fix}" if self.fix else ""
-        return f"{where}{self.setting}: {self.message}{fix}"
+        text = self.message
+        if self.value is not None and text.startswith(("is ", "with ", "sets ")):
+            text = f"{self.value!r} {text}"
+        return f"{where}{self.setting}: {text}{fix}"
 
     def to_dict(self) -> dict[str, Any]:
         value = self.value
@@ -182,7 +185,7 @@ def build_policy(
         if key not in IDS:
             close = difflib.get_close_matches(key, SETTINGS, n=1)
             fix = f"did you mean {name(close[0])}?" if close else "remove it"
-            problems.append(Problem(E_UNKNOWN, name(key), value, "is not a corsight setting", fix, source))
+            problems.append(Problem(E_UNKNOWN, name(key), value, "not a corsight setting", fix, source))
             continue
         found = _item_problems(key, value, settings, name)
         if not found:
@@ -463,7 +466,7 @@ def from_env(env: Mapping[str, str]) -> tuple[dict[str, Any], list[Problem]]:
                         E_UNKNOWN,
                         var,
                         raw,
-                        "is not a corsight setting",
+                        "not a corsight setting",
                         f"did you mean {close[0]}?",
                         "environment",
                     )
