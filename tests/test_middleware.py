@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -136,6 +137,13 @@ def test_app_set_cors_headers_are_replaced_not_duplicated() -> None:
 # -- direct calls: what the server receives -----------------------------------------------
 
 
+def run_async(coroutine: Any) -> Any:
+    """Run a coroutine on a thread of its own: Playwright's sync API (session fixture) may
+    already run an event loop on the main thread."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()
+
+
 def run_asgi(app: Any, scope: dict[str, Any]) -> tuple[list[dict[str, Any]], BaseException | None]:
     sent: list[dict[str, Any]] = []
 
@@ -146,7 +154,7 @@ def run_asgi(app: Any, scope: dict[str, Any]) -> tuple[list[dict[str, Any]], Bas
         sent.append(message)
 
     try:
-        asyncio.run(app(scope, receive, send))
+        run_async(app(scope, receive, send))
     except Exception as exc:
         return sent, exc
     return sent, None
@@ -193,7 +201,7 @@ def test_asgi_non_http_scopes_pass_through_untouched(scope_type: str) -> None:
     async def receive() -> Any:
         return {}
 
-    asyncio.run(middleware(scope, receive, send))
+    run_async(middleware(scope, receive, send))
     assert seen == [(scope, send)]
 
 

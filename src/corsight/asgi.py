@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
-from corsight.engine import Decision, merge_vary
+from corsight.engine import MAX_REQUEST_HEADERS_LENGTH, Decision, merge_vary
 from corsight.policy import Policy
 from corsight.routing import Router
 
@@ -22,6 +22,11 @@ RawHeaders = Iterable[tuple[bytes, bytes]]
 
 _ERROR_BODY = b"Internal Server Error"
 
+_CORS_REQUEST_HEADERS = frozenset({
+    b"origin", b"access-control-request-method", b"access-control-request-headers",
+    b"access-control-request-private-network",
+})  # fmt: skip
+
 
 def with_cors_headers(headers: RawHeaders, decision: Decision) -> list[tuple[bytes, bytes]]:
     """The app's response headers with the decision's CORS headers and Vary merged in."""
@@ -29,7 +34,7 @@ def with_cors_headers(headers: RawHeaders, decision: Decision) -> list[tuple[byt
     vary: bytes | None = None
     replaced = decision.raw_names
     for name, value in headers:
-        lower = name.lower()
+        lower = name if name.islower() else name.lower()  # ASGI names are usually lowercase already
         if lower == b"vary":
             vary = value if vary is None else vary + b", " + value
         elif lower not in replaced:
@@ -60,24 +65,29 @@ class CORSMiddleware:
         self.policy = policy if isinstance(policy, Router) else self.router.policy_for("/")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        engine = self.router.engine_for(scope["path"]) if scope["type"] == "http" else None
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        engine = self.router.single or self.router.engine_for(scope["path"])
         if engine is None:
             await self.app(scope, receive, send)
             return
         origin = request_method = request_headers = None
         private_network = False
         for name, value in scope["headers"]:
+            if name not in _CORS_REQUEST_HEADERS:  # one set lookup for the many other headers
+                continue
             if name == b"origin":
                 text = value.decode("latin-1")
                 origin = text if origin is None else f"{origin}, {text}"
-            elif name.startswith(b"access-control-request-"):
-                if name == b"access-control-request-method":
-                    request_method = value.decode("latin-1")
-                elif name == b"access-control-request-headers":
-                    part = value.decode("latin-1")
-                    request_headers = part if request_headers is None else f"{request_headers},{part}"
-                elif name == b"access-control-request-private-network":
-                    private_network = True
+            elif name == b"access-control-request-method":
+                request_method = value.decode("latin-1")
+            elif name == b"access-control-request-headers":
+                # Decode no more than the engine will read: it denies anything longer.
+                part = value[: MAX_REQUEST_HEADERS_LENGTH + 1].decode("latin-1")
+                request_headers = part if request_headers is None else f"{request_headers},{part}"
+            else:
+                private_network = True
         if engine.is_async:
             decision = await engine.adecide(
                 scope["method"], origin, request_method, request_headers, private_network

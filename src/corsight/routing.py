@@ -70,8 +70,9 @@ class Router:
         self._lengths = sorted({len(p) for p in self._prefixes}, reverse=True)
         self._default = engine(default)
         self.engines = tuple(engines.values())
-        #: With no routes, only a default, the path lookup is skipped.
-        self._only = self._default if not items else None
+        #: The engine for every path when there are no routes, only a default (adapters then
+        #: skip the path lookup); ``None`` otherwise.
+        self.single = self._default if not items else None
 
     @classmethod
     def of(cls, policy: Policy | Router | None, settings: Mapping[str, Any]) -> Router:
@@ -94,8 +95,8 @@ class Router:
 
     def engine_for(self, path: str) -> Engine | None:
         """The engine for a request path, or ``None`` when no policy covers it."""
-        if self._only is not None:
-            return self._only
+        if self.single is not None:
+            return self.single
         if path in self._exact:
             return self._exact[path]
         for length in self._lengths:

@@ -64,7 +64,7 @@ class CORSMiddleware:
         self.policy = policy if isinstance(policy, Router) else self.router.policy_for("/")
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        engine = self.router.engine_for(environ.get("PATH_INFO", ""))
+        engine = self.router.single or self.router.engine_for(environ.get("PATH_INFO", ""))
         if engine is None:
             return self.app(environ, start_response)
         get = environ.get
