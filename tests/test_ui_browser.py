@@ -290,3 +290,44 @@ def test_another_sites_page_cannot_run_a_check(browser_context: Any, lab: Lab) -
         page.close()
     assert outcomes == ["blocked", "opaque"]
     assert hits == []
+
+
+CONTRAST_JS = """() => {
+    const rgb = (text) => (text.match(/[\\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => {
+        const f = (c) => { c /= 255; return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4; };
+        return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+    };
+    const background = (node) => {
+        for (let n = node; n; n = n.parentElement) {
+            const c = rgb(getComputedStyle(n).backgroundColor);
+            if (c.length === 3 || (c.length === 4 && c[3] === 1)) return c.slice(0, 3);
+        }
+        return [255, 255, 255];
+    };
+    const failures = [];
+    for (const node of document.querySelectorAll("body *")) {
+        const own = [...node.childNodes].some((c) => c.nodeType === 3 && c.textContent.trim());
+        if (!own || !node.checkVisibility() || node.closest("button:disabled")) continue;
+        const style = getComputedStyle(node);
+        const a = lum(rgb(style.color)), b = lum(background(node));
+        const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        const size = parseFloat(style.fontSize), bold = parseInt(style.fontWeight) >= 700;
+        const large = size >= 24 || (bold && size >= 18.66);
+        if (ratio < (large ? 3 : 4.5)) failures.push(`${node.tagName}#${node.id} ${ratio.toFixed(2)}: ${node.textContent.trim().slice(0, 40)}`);
+    }
+    return failures;
+}"""
+
+
+def test_text_contrast_meets_wcag_aa(browser_context: Any, lab: Lab) -> None:
+    page = open_ui(browser_context, lab)
+    fill(page, lab.blocking, lab.origin, headers="X-Api-Key: k", method="PUT")
+    run_check(page)
+    assert page.evaluate(CONTRAST_JS) == []
+    page.get_by_role("tab", name="Live test in this browser").click()
+    assert page.locator("#live-warning").is_visible()
+    page.get_by_role("button", name="Run in this browser").click()
+    page.wait_for_selector("#live-agreement")
+    assert page.evaluate(CONTRAST_JS) == []
+    page.close()
