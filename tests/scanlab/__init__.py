@@ -104,6 +104,11 @@ VULNERABLE: dict[str, tuple[str, Rule]] = {
     "/pna": ("private-network-access", _pna),
 }
 
+# Only a finding on an https target: an https API that trusts its front-end's http:// twin.
+TLS_ONLY: dict[str, tuple[str, Rule]] = {
+    "/http-trusted": ("http-origin", lambda o, r: _if(o in (TRUSTED, "http://www.victim.example"), o)),
+}
+
 # Correct configurations: nothing above informational may be reported.
 CORRECT: dict[str, Rule] = {
     "/exact": lambda o, r: _if(o == TRUSTED, o),
@@ -117,6 +122,16 @@ async def _respond(send: Callable[[dict[str, Any]], Awaitable[None]], status: in
     raw += [(b"content-type", b"application/json"), (b"cache-control", b"max-age=600")]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": b'{"secret": "account data"}'})
+
+
+async def _redirect(path: str, origin: str | None, send: Callable[[dict[str, Any]], Awaitable[None]]) -> None:
+    # Same-site: to the reflecting endpoint (the scanner follows it, as a browser would);
+    # off-site: somewhere the scanner must not go.
+    location = "/reflect-creds" if path == "/redirect-samesite" else "http://elsewhere.example/"
+    headers = [("Location", location), *_if(origin is not None, origin)]
+    raw = [(n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in headers]
+    await send({"type": "http.response.start", "status": 302, "headers": raw})
+    await send({"type": "http.response.body", "body": b""})
 
 
 async def _plain_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -141,9 +156,14 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         return
     request = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
     origin = request.get("origin")
+    if path.startswith("/redirect-"):
+        await _redirect(path, origin, send)
+        return
     rule: Rule | None = CORRECT.get(path)
     if rule is None and path in VULNERABLE:
         rule = VULNERABLE[path][1]
+    if rule is None and path in TLS_ONLY:
+        rule = TLS_ONLY[path][1]
     if rule is None:
         await _respond(send, 404, [])
         return

@@ -176,7 +176,7 @@ def attack_probes(target: Target, bases: list[Origin]) -> list[Probe]:
                     f"{h} then {c!r}",
                 )
             )
-        if s == "https":
+        if s == "https" and target.scheme == "https":
             probes.append(Probe("http-origin", origin_string("http", h, None), f"http:// twin of {h}"))
         if not reg and not is_ip(h):
             probes.append(Probe("any-subdomain", origin_string(s, f"corsight-probe.{h}", p), f"under {h}"))
@@ -205,8 +205,10 @@ def not_applicable(target: Target, bases: list[Origin]) -> dict[str, str]:
         why = f"{target.host} has no registrable domain (an IP address or a single label)"
         for class_id in ("suffix-match", "unescaped-dot"):
             skipped[class_id] = why
-    if all(b.scheme != "https" for b in bases):
-        skipped["http-origin"] = "no https origin is trusted by this http target"
+    if target.scheme != "https":
+        skipped["http-origin"] = "the target itself is plain http"
+    elif all(b.scheme != "https" for b in bases):
+        skipped["http-origin"] = "no https origin was seen trusted"
     return skipped
 
 

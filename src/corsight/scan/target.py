@@ -99,7 +99,10 @@ def parse_target(text: str, *, internal: bool = False) -> Target:
         raise TargetError("empty URL")
     if "://" not in raw:
         raw = "https://" + raw
-    scheme = urlsplit(raw).scheme.lower()
+    try:
+        scheme = urlsplit(raw).scheme.lower()
+    except ValueError as exc:
+        raise TargetError(f"{text.strip()!r}: {exc}") from None
     if scheme not in ("http", "https"):
         raise TargetError(f"{text.strip()!r}: only http and https URLs can be scanned")
     try:

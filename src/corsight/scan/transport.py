@@ -114,9 +114,14 @@ class Transport:
             max_connections=max(1, self.options.concurrency),
             max_keepalive_connections=max(1, self.options.concurrency),
         )
+        verify: bool | ssl.SSLContext = (
+            ssl.create_default_context(cafile=self.options.verify)
+            if isinstance(self.options.verify, str)
+            else self.options.verify
+        )
         self._client = httpx.AsyncClient(
             follow_redirects=False,
-            verify=self.options.verify,
+            verify=verify,
             timeout=httpx.Timeout(self.options.timeout),
             limits=limits,
             trust_env=False,

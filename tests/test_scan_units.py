@@ -1,0 +1,145 @@
+"""Pieces of corsight scan without a network: targets and the Public Suffix List, probe
+construction, severity, folding, input parsing."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+
+from corsight.browser import Origin
+from corsight.scan.classes import CLASSES
+from corsight.scan.cli import collect_urls
+from corsight.scan.probes import ATTACKER, attack_probes, not_applicable, preflight_probes
+from corsight.scan.severity import Severity, rate
+from corsight.scan.target import TargetError, parse_target
+from corsight.scan.transport import ResolveError, parse_resolve
+
+
+@pytest.mark.parametrize(
+    ("url", "registrable", "internal"),
+    [
+        ("https://api.victim.example/x", "victim.example", False),
+        ("https://www.shop.co.uk/", "shop.co.uk", False),
+        ("https://user.github.io/", "user.github.io", False),
+        ("http://127.0.0.1:8000/", None, True),
+        ("http://10.1.2.3/", None, True),
+        ("http://[::1]:8080/", None, True),
+        ("http://localhost:3000/", None, True),
+        ("api.victim.example", "victim.example", False),
+    ],
+)
+def test_targets_use_the_public_suffix_list(url: str, registrable: str | None, internal: bool) -> None:
+    target = parse_target(url)
+    assert target.registrable == registrable
+    assert target.internal is internal
+
+
+def test_bare_host_gets_https_and_bad_inputs_raise() -> None:
+    assert parse_target("api.victim.example").url == "https://api.victim.example/"
+    for bad in ["", "ftp://x.example/", "http://[nope/"]:
+        with pytest.raises(TargetError):
+            parse_target(bad)
+
+
+def _origins(url: str, bases: list[str]) -> dict[str, list[str]]:
+    target = parse_target(url)
+    base_origins = []
+    for b in bases:
+        scheme, host, port = b.split("|")
+        base_origins.append(Origin(scheme, host, int(port)))
+    out: dict[str, list[str]] = {}
+    for probe in attack_probes(target, base_origins):
+        out.setdefault(probe.class_id or "", []).append(probe.origin or "")
+    return out
+
+
+def test_probes_aim_at_trusted_origins_and_registrable_domain() -> None:
+    found = _origins("https://api.shop.co.uk/v1", ["https|www.shop.co.uk|443"])
+    assert found["any-origin"] == [f"https://{ATTACKER}"]
+    assert found["null-origin"] == ["null"]
+    assert f"https://www.shop.co.uk.{ATTACKER}" in found["prefix-match"]
+    assert found["suffix-match"] == ["https://corsightshop.co.uk"]
+    assert "https://hop.co.uk" in found["substring-match"]
+    assert "https://corsight-probe.shop.co.uk" in found["any-subdomain"]
+    # Only dots whose replacement gives someone else's registrable domain: wwwxshop.co.uk
+    # and www.shopxco.uk; never the dot inside the public suffix co.uk.
+    assert sorted(found["unescaped-dot"]) == ["https://www.shopxco.uk", "https://wwwxshop.co.uk"]
+    assert found["http-origin"] == ["http://www.shop.co.uk"]
+    assert f"https://www.shop.co.uk_.{ATTACKER}" in found["special-characters"]
+    assert f"https://localhost.{ATTACKER}" in found["localhost-origin"]
+
+
+def test_every_probe_origin_is_unique_and_marked_as_scanner_traffic() -> None:
+    target = parse_target("https://api.victim.example/")
+    probes = attack_probes(target, [target.origin])
+    origins = [p.origin for p in probes]
+    assert len(origins) == len(set(origins))
+    third_party = {
+        "https://codepen.io",
+        "https://cdpn.io",
+        "https://jsfiddle.net",
+        "https://fiddle.jshell.net",
+    }
+    third_party |= {"https://jsbin.com", "http://localhost", "http://127.0.0.1", "null"}
+    # Look-alikes (a substring of victim.example, a dot replaced) cannot carry a marker.
+    third_party |= {"https://ictim.example", "https://apixvictim.example"}
+    for origin in origins:
+        assert origin in third_party or "corsight" in (origin or "") or origin.startswith("http://localhost:")
+
+
+def test_ip_target_skips_domain_classes_and_plain_http_skips_http_origin() -> None:
+    target = parse_target("http://127.0.0.1:8080/")
+    skipped = not_applicable(target, [target.origin])
+    assert set(skipped) == {"suffix-match", "unescaped-dot", "http-origin"}
+    classes = {p.class_id for p in attack_probes(target, [target.origin])}
+    assert "suffix-match" not in classes and "http-origin" not in classes
+
+
+def test_preflight_probes_ask_for_made_up_method_and_header() -> None:
+    probes = preflight_probes("https://evil.example", "https://www.victim.example")
+    kinds = [(p.kind, p.method, p.headers, p.trusted) for p in probes]
+    assert ("preflight", "CORSIGHT", (), False) in kinds
+    assert ("preflight", "GET", (("X-Corsight-Probe", "1"),), True) in kinds
+    assert probes[-1].kind == "pna" and probes[-1].origin == "https://evil.example"
+
+
+@pytest.mark.parametrize(
+    ("with_c", "without_c", "internal", "cap", "expected"),
+    [
+        (True, True, False, Severity.HIGH, Severity.HIGH),
+        (False, True, False, Severity.HIGH, Severity.LOW),
+        (False, True, True, Severity.HIGH, Severity.HIGH),
+        (False, False, True, Severity.HIGH, Severity.INFO),
+        (True, True, False, Severity.MEDIUM, Severity.MEDIUM),
+        (False, True, False, Severity.MEDIUM, Severity.LOW),
+    ],
+)
+def test_severity_follows_what_can_be_read(
+    with_c: bool, without_c: bool, internal: bool, cap: Severity, expected: Severity
+) -> None:
+    assert (
+        rate(with_credentials=with_c, without_credentials=without_c, internal=internal, cap=cap) == expected
+    )
+
+
+def test_class_catalogue_is_consistent() -> None:
+    for cls in CLASSES.values():
+        assert cls.title and cls.description and cls.fix
+        assert set(cls.implies) <= set(CLASSES)
+        assert cls.id not in cls.implies
+
+
+def test_resolve_and_url_inputs() -> None:
+    assert parse_resolve(["api.victim.example:443:127.0.0.1", "x.example:80:[::1]"]) == {
+        ("api.victim.example", 443): "127.0.0.1",
+        ("x.example", 80): "::1",
+    }
+    for bad in ["api.example:443", "api.example:x:127.0.0.1", "::1"]:
+        with pytest.raises(ResolveError):
+            parse_resolve([bad])
+    stdin = io.StringIO("https://a.example/\n# comment\n\nhttps://b.example/\n")
+    urls = collect_urls(
+        ["https://c.example/", "-", "https://a.example/"], io.StringIO("https://d.example/\n"), stdin
+    )
+    assert urls == ["https://c.example/", "https://a.example/", "https://b.example/", "https://d.example/"]
