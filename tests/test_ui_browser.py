@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -331,3 +332,36 @@ def test_text_contrast_meets_wcag_aa(browser_context: Any, lab: Lab) -> None:
     page.wait_for_selector("#live-agreement")
     assert page.evaluate(CONTRAST_JS) == []
     page.close()
+
+
+def test_scan_tab_reports_what_corsight_scan_finds(browser_context: Any, lab: Lab, artifacts_dir: Path) -> None:
+    from corsight.scan import ScanOptions, scan
+
+    async def reflecting(scope: Any, receive: Any, send: Any) -> None:
+        origin = dict(scope["headers"]).get(b"origin")
+        headers = [(b"content-type", b"application/json")]
+        if origin:
+            headers += [(b"access-control-allow-origin", origin), (b"access-control-allow-credentials", b"true")]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": b"{}"})
+
+    with serve_asgi(reflecting) as base:
+        url = base + "/me"
+        page = open_ui(browser_context, lab)
+        fill(page, url, lab.origin)
+        page.get_by_role("tab", name="Scan for misconfigurations").click()
+        assert page.get_by_label("URL to scan", exact=True).input_value() == url
+        assert page.get_by_label("Trusted origins", exact=True).input_value() == lab.origin
+        page.get_by_role("button", name="Scan", exact=True).click()
+        expect(page.locator("#scan-summary")).to_contain_text("finding")
+        # Playwright's sync API holds this thread's event loop: scan from another thread.
+        with ThreadPoolExecutor(1) as pool:
+            expected = pool.submit(scan, [url], ScanOptions(trusted_origins=[lab.origin])).result().results[0]
+        titles = [t.split(" ", 1)[1] for t in texts(page, "#scan-findings article h3")]
+        assert titles == [f.cls.title for f in expected.findings]
+        first = page.locator("#scan-findings article").first
+        assert first.locator(".sev").inner_text() == expected.findings[0].severity.label.upper()
+        assert expected.findings[0].cls.fix in first.inner_text()
+        assert page.evaluate(CONTRAST_JS) == []
+        page.screenshot(path=str(artifacts_dir / "ui-scan.png"), full_page=True)
+        page.close()

@@ -334,3 +334,30 @@ def test_the_command_serves_the_page() -> None:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+@pytest.mark.parametrize(
+    ("payload", "status", "text"),
+    [
+        ({}, 400, "the URL is required"),
+        ({"url": ""}, 400, "the URL to scan is required"),
+        ({"url": "http://x.test/", "trusted": "http://ok.test\nhttp://bad.test/"}, 400, "trusted origins, line 2"),
+        ({"url": "http://x.test/", "internal": "no"}, 400, "'internal' must be true or false"),
+        ({"url": "ftp://127.0.0.1:9/"}, 422, ""),
+    ],
+)
+def test_scan_bad_input(ui: UI, payload: dict[str, Any], status: int, text: str) -> None:
+    r = ui.post("/api/scan", payload)
+    assert r.status_code == status, r.text
+    error = r.json()["error"]
+    assert text in error and error and "Traceback" not in error
+
+
+def test_scan_is_guarded_like_the_check(ui: UI) -> None:
+    seen = len(ui.target.seen)
+    payload = {"url": ui.target_url}
+    refused(ui, ui.post("/api/scan", payload, Origin="http://evil.test"), 403, seen)
+    refused(ui, ui.post("/api/scan", payload, Host=f"evil.test:{ui.server.port}"), 421, seen)
+    r = ui.post("/api/scan", {"url": ui.target_url, "trusted": ORIGIN})
+    assert r.status_code == 200 and r.json()["result"]["url"] == ui.target_url
+    assert len(ui.target.seen) > seen

@@ -248,6 +248,34 @@ def run_check(given: CheckInput) -> dict[str, Any]:
     }
 
 
+def parse_scan_input(data: dict[str, Any]) -> tuple[str, list[str], bool]:
+    url = _text(data, "url", "the URL").strip()
+    if not url:
+        raise BadInput("the URL to scan is required, e.g. http://127.0.0.1:8000/api/me")
+    trusted = [
+        line.strip() for line in _text(data, "trusted", "the trusted origins", default="").splitlines()
+    ]
+    trusted = [t for t in trusted if t]
+    for number, origin in enumerate(trusted, 1):
+        try:
+            parse_origin(origin)
+        except URLError as exc:
+            raise BadInput(f"trusted origins, line {number}: {exc}") from None
+    internal = data.get("internal", False)
+    if not isinstance(internal, bool):
+        raise BadInput("'internal' must be true or false")
+    return url, trusted, internal
+
+
+async def run_scan(url: str, trusted: list[str], internal: bool) -> dict[str, Any]:
+    """One URL through :mod:`corsight.scan` (imported here: it needs the ``scan`` extra)."""
+    from corsight.scan import ScanOptions, scan_async
+
+    report = await scan_async([url], ScanOptions(trusted_origins=trusted, internal=internal))
+    data = report.to_dict()
+    return {"result": data["results"][0], "summary": data["summary"]}
+
+
 def create_app(state: UIState) -> ASGIApp:
     """The UI as an ASGI app, wrapped in its Host/Origin guard."""
     page_template = _static("index.html").decode("utf-8")
@@ -296,12 +324,31 @@ def create_app(state: UIState) -> ASGIApp:
             plan = await run_in_threadpool(state.live.plan, origin, page_origin)
         return JSONResponse(plan, headers=SECURITY_HEADERS)
 
+    async def api_scan(request: Request) -> Response:
+        try:
+            url, trusted, internal = parse_scan_input(await _json_body(request))
+        except BadInput as exc:
+            return JSONResponse({"error": str(exc), "kind": "input"}, 400, headers=SECURITY_HEADERS)
+        try:
+            payload = await run_scan(url, trusted, internal)
+        except ImportError as exc:
+            text = f"corsight scan is not installed ({exc.name} is missing): pip install 'corsight[scan]'"
+            return JSONResponse({"error": text, "kind": "missing"}, 501, headers=SECURITY_HEADERS)
+        except Exception as exc:  # the page shows one line, never a traceback
+            text = f"corsight could not run this scan: {exc.__class__.__name__}: {exc}"
+            return JSONResponse({"error": text, "kind": "internal"}, 500, headers=SECURITY_HEADERS)
+        if payload["result"].get("error"):
+            error = payload["result"]["error"]
+            return JSONResponse({"error": error, "kind": "scan"}, 422, headers=SECURITY_HEADERS)
+        return JSONResponse(payload, headers=SECURITY_HEADERS)
+
     app = Starlette(
         routes=[
             Route("/", index, methods=["GET", "HEAD"]),
             Route("/static/{name}", static, methods=["GET", "HEAD"]),
             Route("/api/check", api_check, methods=["POST"]),
             Route("/api/live", api_live, methods=["POST"]),
+            Route("/api/scan", api_scan, methods=["POST"]),
         ]
     )
     return HostGuard(app, state)

@@ -400,6 +400,54 @@
     out.hidden = false;
   }
 
+  // --- the scan tab ------------------------------------------------------------------------
+
+  function renderScan(payload) {
+    const result = payload.result;
+    const findings = result.findings || [];
+    const counts = Object.entries(payload.summary.findings || {}).filter(([, n]) => n > 0)
+      .map(([label, n]) => `${n} ${label}`).join(", ");
+    $("scan-summary").textContent = findings.length
+      ? `${findings.length} finding${findings.length === 1 ? "" : "s"} on ${result.url}: ${counts}. ${result.requests} requests.`
+      : `No misconfiguration found on ${result.url} (${result.requests} requests).`;
+    const box = $("scan-findings");
+    box.replaceChildren();
+    for (const f of findings) {
+      const item = el("article", { class: "finding sev-" + f.severity });
+      item.append(el("h3", {}, el("span", { class: "sev" }, f.severity.toUpperCase()), ` ${f.title}`));
+      item.append(el("p", {}, f.explanation));
+      item.append(el("p", {}, el("strong", {}, "Fix: "), f.fix));
+      item.append(el("h4", {}, `Probe: ${f.probe.method} with Origin ${f.probe.origin} (${f.probe.label}) → HTTP ${f.response.status}`));
+      item.append(headerTable(f.response.headers, "Response headers that prove it"));
+      box.append(item);
+    }
+    const na = Object.entries(result.not_applicable || {});
+    if (na.length) {
+      const list = el("ul");
+      for (const [cls, why] of na) list.append(el("li", {}, `${cls}: ${why}`));
+      box.append(el("details", {}, el("summary", {}, `${result.tested.length} classes tested, ${na.length} not applicable`), list));
+    }
+  }
+
+  async function runScan() {
+    showError("");
+    const button = $("scan-run");
+    button.disabled = true;
+    $("scan-summary").textContent = "Scanning…";
+    $("scan-findings").replaceChildren();
+    try {
+      const payload = await api("/api/scan", {
+        url: $("scan-url").value, trusted: $("scan-trusted").value, internal: $("scan-internal").checked,
+      });
+      renderScan(payload);
+    } catch (e) {
+      $("scan-summary").textContent = "";
+      showError(e.message);
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   // --- tabs --------------------------------------------------------------------------------
 
   function selectTab(tab, focus) {
@@ -410,6 +458,10 @@
       $(other.getAttribute("aria-controls")).hidden = !selected;
     }
     if (focus) tab.focus();
+    if (tab.id === "tab-scan") {
+      if (!$("scan-url").value) $("scan-url").value = $("url").value;
+      if (!$("scan-trusted").value) $("scan-trusted").value = $("origin").value;
+    }
   }
 
   function setupTabs() {
@@ -442,6 +494,7 @@
     window.addEventListener("hashchange", () => { fillFromFragment(); updateLiveWarning(); });
     $("form").addEventListener("submit", runCheck);
     $("live-run").addEventListener("click", runLive);
+    $("scan-run").addEventListener("click", runScan);
     $("share").addEventListener("click", async () => {
       const link = shareLink();
       history.replaceState(null, "", new URL(link).hash);
