@@ -98,13 +98,17 @@ class Problem:
     source: str = ""
     warning: bool = False
 
+    def describe(self) -> str:
+        """``setting: what is wrong``, with the value when the message does not show it."""
+        text = self.message
+        if self.value is not None and text.startswith(("is ", "with ", "sets ", "must ", "are ")):
+            text = f"{self.value!r} {text}"
+        return f"{self.setting}: {text}"
+
     def __str__(self) -> str:
         where = f"{self.source}: " if self.source else ""
         fix = f"; {self.fix}" if self.fix else ""
-        text = self.message
-        if self.value is not None and text.startswith(("is ", "with ", "sets ")):
-            text = f"{self.value!r} {text}"
-        return f"{where}{self.setting}: {text}{fix}"
+        return f"{where}{self.describe()}{fix}"
 
     def to_dict(self) -> dict[str, Any]:
         value = self.value

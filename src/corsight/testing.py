@@ -170,7 +170,7 @@ def _path(url: str) -> str:
 def _sender(client: Any) -> Send:
     """How to send one request through ``client``, whatever kind of client or app it is."""
     module = type(client).__module__
-    if module.startswith("django."):
+    if module.startswith("django.") and hasattr(client, "generic"):
         return _django_sender(client)
     if hasattr(client, "open") and hasattr(client, "application"):
         return _werkzeug_sender(client)

@@ -1,0 +1,1 @@
+"""A minimal Django project for corsight's Django tests (settings, URLs, views)."""
