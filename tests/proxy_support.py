@@ -150,3 +150,87 @@ def fake_resolver(table: dict[str, list[str] | Callable[[], list[str]]]) -> Reso
         return answer() if callable(answer) else list(answer)
 
     return resolve
+
+
+# --- upstreams in their own process (load and streaming tests, benchmarks) ----------------------
+#   python -m tests.proxy_support fast PORT        small JSON answers, keep-alive, as fast as it can
+#   python -m tests.proxy_support big PORT BYTES   BYTES of body for every request
+#   python -m tests.proxy_support slow PORT SECS   answers after SECS seconds
+
+FAST_BODY = b'{"id": 1, "name": "corsight", "tags": ["cors", "proxy"]}'
+
+
+class _UpstreamProtocol(asyncio.Protocol):
+    def __init__(self, mode: str, arg: float) -> None:
+        import httptools
+
+        self.mode = mode
+        self.arg = arg
+        self.parser = httptools.HttpRequestParser(self)
+        self.transport: Any = None
+        self.writable = asyncio.Event()
+        self.writable.set()
+        self.task: asyncio.Future[None] | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self.parser.feed_data(data)
+        except Exception:
+            assert self.transport is not None
+            self.transport.close()
+
+    def pause_writing(self) -> None:
+        self.writable.clear()
+
+    def resume_writing(self) -> None:
+        self.writable.set()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.writable.set()
+
+    def on_message_complete(self) -> None:
+        assert self.transport is not None
+        if self.mode == "fast":
+            self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                                 % (len(FAST_BODY), FAST_BODY))  # fmt: skip
+        elif self.mode == "big":
+            self.task = asyncio.ensure_future(self._big(int(self.arg)))
+        else:
+            asyncio.get_running_loop().call_later(self.arg, self.transport.write,
+                                                  b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow")  # fmt: skip
+
+    async def _big(self, size: int) -> None:
+        assert self.transport is not None
+        self.transport.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                             b"Content-Length: %d\r\n\r\n" % size)  # fmt: skip
+        chunk = b"\xa5" * (1 << 18)
+        while size > 0 and not self.transport.is_closing():
+            await self.writable.wait()
+            self.transport.write(chunk[: min(size, len(chunk))])
+            size -= len(chunk)
+
+
+def main(argv: list[str]) -> None:
+    mode, port = argv[0], int(argv[1])
+    arg = float(argv[2]) if len(argv) > 2 else 0.0
+
+    async def run() -> None:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(lambda: _UpstreamProtocol(mode, arg), "127.0.0.1", port, backlog=4096)
+        await server.serve_forever()
+
+    try:
+        import uvloop
+
+        uvloop.run(run())
+    except ImportError:  # pragma: no cover
+        asyncio.run(run())
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])
