@@ -361,3 +361,13 @@ def test_scan_is_guarded_like_the_check(ui: UI) -> None:
     r = ui.post("/api/scan", {"url": ui.target_url, "trusted": ORIGIN})
     assert r.status_code == 200 and r.json()["result"]["url"] == ui.target_url
     assert len(ui.target.seen) > seen
+
+
+def test_a_taken_port_is_one_line() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        port = busy.getsockname()[1]
+        result = CliRunner().invoke(main, ["ui", "--port", str(port), "--no-open"])
+    assert result.exit_code == 2
+    assert result.output.startswith(f"corsight ui: error: cannot listen on 127.0.0.1:{port}")
