@@ -114,11 +114,20 @@ class CheckResult:
 # --- I/O ---------------------------------------------------------------------------------------------
 
 
-def _client(timeout: float) -> httpx.Client:
-    client = httpx.Client(follow_redirects=False, timeout=timeout, trust_env=False)
-    for name in list(client.headers.keys()):
-        del client.headers[name]
-    return client
+class _Wire:
+    """Sends exactly one request and returns exactly one response: a bare httpx transport,
+    because a Client would parse a redirect's Location itself (and fail on the odd ones that
+    the browser model must judge: ``data:`` URLs, broken hosts)."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = httpx.Timeout(timeout)
+        self.transport = httpx.HTTPTransport(trust_env=False)
+
+    def __enter__(self) -> _Wire:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.transport.close()
 
 
 def _wire_headers(step: Outgoing, origin: str) -> list[tuple[str, str]]:
@@ -165,15 +174,17 @@ def _net_error(exc: Exception) -> tuple[NetError, str]:
     return NetError.FAILED, text
 
 
-def _send(client: httpx.Client, step: Outgoing, origin: str) -> tuple[Response, list[list[str]]]:
-    request = client.build_request(
+def _send(wire: _Wire, step: Outgoing, origin: str) -> tuple[Response, list[list[str]]]:
+    request = httpx.Request(
         step.method,
         step.url,
         headers=[(n.encode("latin-1"), v.encode("latin-1")) for n, v in _wire_headers(step, origin)],
         content=step.body,
+        extensions={"timeout": wire.timeout.as_dict()},
     )
+    # httpx adds Host (and Content-Length for a body) as a browser does; nothing else.
     sent = [[n.decode("latin-1"), v.decode("latin-1")] for n, v in request.headers.raw]
-    response = client.send(request, stream=True)
+    response = wire.transport.handle_request(request)
     try:
         headers = tuple((n.decode("latin-1"), v.decode("latin-1")) for n, v in response.headers.raw)
         return Response(response.status_code, headers), sent
@@ -251,7 +262,7 @@ def check(
     )
     fetch = Fetch(request, cache=PreflightCache())
     step: Outgoing | Verdict = fetch.start()
-    with _client(timeout) as client:
+    with _Wire(timeout) as wire:
         while isinstance(step, Outgoing):
             if step.kind == "actual" and step.method not in SAFE_TO_SEND and not send:
                 result.timeline.append(_entry(step, None, None))
@@ -262,7 +273,7 @@ def check(
                 )
                 break
             try:
-                response, sent = _send(client, step, serialized)
+                response, sent = _send(wire, step, serialized)
             except httpx.InvalidURL as exc:
                 raise CheckError(f"invalid URL {step.url!r}: {exc}") from None
             except httpx.HTTPError as exc:

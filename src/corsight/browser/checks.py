@@ -95,6 +95,10 @@ def is_redirect(status: int, headers: HeaderList) -> bool:
 
 
 def _is_valid_gurl(text: str) -> bool:
+    if not text.isascii():
+        # [CR] Header bytes outside ASCII make the value invalid (seen in Chromium 156 for
+        # 'http://café.test'), where a URL parser would convert the host to punycode.
+        return False
     try:
         canonical_url(text)
     except URLError:
@@ -196,7 +200,10 @@ class PreflightResult:
                     "authorization",
                 )
             return None
-        for name in names:
+        # [CR] Chromium reports the first refused name in sorted order, except that it
+        # looks at Content-Type last (seen in Chromium 156: `x-z` and `if-none-match` are
+        # reported before `content-type`).
+        for name in sorted(names, key=lambda n: n == "content-type"):
             if name not in self.headers:
                 return Failure(CorsError.HEADER_DISALLOWED_BY_PREFLIGHT_RESPONSE, name, name)
         return None

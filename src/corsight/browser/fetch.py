@@ -176,7 +176,7 @@ class Fetch:
         pending = self._take_pending()
         self._exchanges.append(Exchange(pending, None, error.value))
         self._check(pending.kind, "network", False, detail or f"{error.value}: no HTTP response")
-        return self._finish_net(error, pending)
+        return self._finish_net(error)
 
     def stop(self, reason: str) -> Verdict:
         """End before sending the pending request; the verdict reports what was not verified."""
@@ -299,7 +299,7 @@ class Fetch:
                 if outcome.cors_error is not None:
                     return self._fail(Failure(outcome.cors_error), check, response)
                 assert outcome.net_error is not None
-                return self._finish_net(outcome.net_error, None)
+                return self._finish_net(outcome.net_error)
             self._redirects += 1
             was_tainted = self._tainted
             self._tainted = outcome.tainted
@@ -345,10 +345,9 @@ class Fetch:
             failed=check,
         )
 
-    def _finish_net(self, error: NetError, pending: Outgoing | None) -> Verdict:
+    def _finish_net(self, error: NetError) -> Verdict:
         req = self._current
-        method = pending.method if pending else req.method
-        chrome = chrome_net_message(error, method=method, url=req.url)
+        chrome = chrome_net_message(error)
         firefox = firefox_message("CORSDidNotSucceed2", url=req.url, arg="(null)")
         failed = next((c for c in reversed(self._checks) if not c.passed), None)
         return self._verdict(False, net_error=error, chrome=chrome, firefox=firefox, failed=failed)

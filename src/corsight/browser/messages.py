@@ -354,12 +354,11 @@ NET_ERROR_EXPLANATIONS: dict[NetError, str] = {
 }
 
 
-def chrome_net_message(error: NetError, *, method: str, url: str) -> str:
-    """The console line Chromium prints for a request that never got a usable response.
-
-    Uncertain detail: Chromium's exact network-log format (``GET <url> net::ERR_… ``).
-    """
-    return f"{method} {url} {error.value}"
+def chrome_net_message(error: NetError) -> str:
+    """The console line Chromium prints for a request that never got a usable response
+    (observed in Chromium 156 for refused connections and bad redirects; DevTools shows the
+    same entry as ``GET <url> net::ERR_…`` in its network log)."""
+    return f"Failed to load resource: {error.value}"
 
 
 @dataclass(frozen=True)

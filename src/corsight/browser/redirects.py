@@ -72,12 +72,15 @@ def follow_redirect(
             detail=f"more than {MAX_REDIRECTS} redirects",
         )
     target = origin_of(location)
-    if has_credentials(location) and (tainted or cors_flag or not same_origin(request.origin, target)):
-        return RedirectOutcome(
-            cors_error=CorsError.REDIRECT_CONTAINS_CREDENTIALS,
-            location=location,
-            detail=f"Location {location!r} contains a username or password",
-        )
+    if has_credentials(location):
+        detail = f"Location {location!r} contains a username or password"
+        if tainted or cors_flag or not same_origin(request.origin, target):
+            return RedirectOutcome(
+                cors_error=CorsError.REDIRECT_CONTAINS_CREDENTIALS, location=location, detail=detail
+            )
+        # [CR] The standard lets a same-origin hop carry credentials; Chromium 156 fails the
+        # fetch anyway, with no CORS message.
+        return RedirectOutcome(net_error=NetError.FAILED, location=location, detail=detail)
     if status not in (303,) and request.body == "stream":
         return RedirectOutcome(
             net_error=NetError.FAILED,

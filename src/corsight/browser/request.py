@@ -53,6 +53,9 @@ FORBIDDEN_HEADER_NAMES = frozenset(
         "transfer-encoding",
         "upgrade",
         "via",
+        # [CR] The standard stopped forbidding User-Agent; Chromium still drops it silently
+        # (seen in Chromium 156: no preflight, the browser's own value sent).
+        "user-agent",
     }
 )
 METHOD_OVERRIDE_HEADERS = frozenset({"x-http-method", "x-http-method-override", "x-method-override"})
