@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -443,6 +445,36 @@ def test_body_failures_after_the_response_started_drop_the_connection(client: ht
     with RawServer(_slow_body) as up, serve_proxy(allow_origins=[PAGE], upstream=up.url, read_timeout=0.05) as proxy, \
             pytest.raises(httpx.RemoteProtocolError):  # fmt: skip
         get(client, f"{proxy}/x")
+
+
+def test_a_browser_that_goes_away_stops_the_download_from_upstream() -> None:
+    written = [0]
+    finished = asyncio.Event()
+
+    async def endless(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % (1 << 33))
+        block = b"z" * (1 << 16)
+        try:
+            while written[0] < 1 << 33:
+                writer.write(block)
+                await writer.drain()
+                written[0] += len(block)
+        finally:
+            finished.set()
+
+    with RawServer(endless) as up, serve_proxy(allow_origins=[PAGE], upstream=up.url) as proxy:
+        port = int(proxy.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port)) as s:
+            s.sendall(b"GET / HTTP/1.1\r\nHost: p\r\n\r\n")
+            got = 0
+            while got < 1 << 20:
+                got += len(s.recv(1 << 16))
+        time.sleep(0.5)
+        after_close = written[0]
+        time.sleep(0.5)
+        assert written[0] == after_close, "the proxy kept reading from upstream after the browser left"
+        assert after_close < 1 << 28
 
 
 def test_size_limits(upstream: str, client: httpx.Client) -> None:

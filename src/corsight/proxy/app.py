@@ -8,6 +8,7 @@ itself, errors included, carries the CORS headers of the decision, so the page c
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
@@ -33,6 +34,8 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
+#: Responses up to this length are sent without watching for the browser going away.
+SMALL = 1 << 16
 _FINAL_URL = FINAL_URL_HEADER.lower().encode()
 _TEXT = (b"content-type", b"text/plain; charset=utf-8")
 _NO_STORE = (b"cache-control", b"no-store")
@@ -254,7 +257,6 @@ class ProxyApp:
         )
         if length is not None:
             headers.append(("Content-Length", str(length)))
-        first = target
         hops = 0
         while True:
             try:
@@ -282,7 +284,9 @@ class ProxyApp:
                 headers = [(n, v) for n, v in headers if n.lower() not in ("authorization", "cookie")]
             headers = [(n, new_target.netloc if n == "Host" else v) for n, v in headers]
             target = new_target
-        await self._respond(scope, send, response, first, target, decision, result)
+        body_done = body is None or state.done
+        await self._respond(scope, receive if body_done else None, send, response, target, decision,
+                            result)  # fmt: skip
 
     async def _redirect(
         self, response: aiohttp.ClientResponse, target: Target, method: str, has_body: bool, hops: int
@@ -327,8 +331,8 @@ class ProxyApp:
         return self._rewrite_location(scope, target.url, target)
 
     async def _respond(
-        self, scope: Scope, send: Send, response: aiohttp.ClientResponse, first: Target, target: Target,
-        decision: Decision, result: Result,
+        self, scope: Scope, receive: Receive | None, send: Send, response: aiohttp.ClientResponse,
+        target: Target, decision: Decision, result: Result,
     ) -> None:  # fmt: skip
         config = self.config
         limit = config.max_response_bytes
@@ -352,6 +356,22 @@ class ProxyApp:
             await send({"type": "http.response.start", "status": response.status,
                         "headers": with_cors_headers(raw, decision)})  # fmt: skip
             sent = 0
+            watcher = None
+            gone = False
+            if receive is not None and (response.content_length or SMALL + 1) > SMALL:
+                # Servers drop send() calls after the browser has gone; without this watch a
+                # long download would keep pulling from upstream into nowhere.
+                streaming = asyncio.current_task()
+
+                async def watch() -> None:
+                    nonlocal gone
+                    while (await receive())["type"] != "http.disconnect":
+                        pass
+                    gone = True
+                    if streaming is not None:
+                        streaming.cancel()
+
+                watcher = asyncio.ensure_future(watch())
             try:
                 async for chunk in response.content.iter_any():
                     sent += len(chunk)
@@ -364,8 +384,18 @@ class ProxyApp:
             except ResponseAborted as exc:
                 result.log["error"] = str(exc)
                 raise
+            except asyncio.CancelledError:
+                if not gone:
+                    raise
+                task = asyncio.current_task()
+                if task is not None and hasattr(task, "uncancel"):
+                    task.uncancel()  # the cancellation was ours, and it is handled
+                result.log["error"] = "client disconnected"
+                return
             finally:
                 result.bytes = sent
+                if watcher is not None:
+                    watcher.cancel()
             await send({"type": "http.response.body", "body": b""})
         finally:
             response.release()
@@ -437,6 +467,7 @@ async def _request_body(receive: Receive, state: BodyState) -> AsyncIterator[byt
         if chunk:
             yield chunk
         if not message.get("more_body", False):
+            state.done = True
             return
 
 

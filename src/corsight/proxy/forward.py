@@ -53,6 +53,7 @@ class BodyState:
     received: int = 0
     too_large: bool = False
     client_gone: bool = False
+    done: bool = False
 
 
 class Forwarder:
