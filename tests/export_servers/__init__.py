@@ -14,6 +14,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -32,6 +33,7 @@ BINARIES = {
     "apache": "/usr/sbin/apache2",
     "caddy": "/usr/bin/caddy",
     "express": "node",
+    "django": sys.executable,
 }
 APACHE_MODULES = Path("/usr/lib/apache2/modules")
 
@@ -218,13 +220,29 @@ def serve_express(config: str, tmp: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
+def serve_django(config: str, tmp: Path) -> Iterator[str]:
+    port = free_port()
+    (tmp / "corsight_settings.py").write_text(config)
+    argv = [
+        sys.executable,
+        "-m",
+        "tests.export_servers.django_app",
+        str(tmp / "corsight_settings.py"),
+        str(port),
+    ]
+    env = {"PYTHONPATH": str(HERE.parent.parent)}
+    with _process(argv, port, tmp / "stdout.log", env) as url:
+        yield url
+
+
+@contextlib.contextmanager
 def serve_exported(target: str, content: str) -> Iterator[str]:
     """Serve the API (``/api``, and ``/boom`` answering 500) configured only by ``content``."""
     with tempfile.TemporaryDirectory(prefix=f"corsight-{target}-") as name:
         tmp = Path(name)
         os.chmod(tmp, 0o755)
-        if target == "express":
-            with serve_express(content, tmp) as url:
+        if target in ("express", "django"):
+            with (serve_express if target == "express" else serve_django)(content, tmp) as url:
                 yield url
             return
         with serve_wsgi(upstream_app) as upstream:

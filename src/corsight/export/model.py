@@ -295,8 +295,9 @@ def _answer(decision: Decision, method: str | None = None, headers: str | None =
     )
 
 
-def build_plan(policy: Policy) -> Plan:
-    """The plan for ``policy``; :class:`PolicyError` when no config file can carry it out."""
+def build_plan(policy: Policy, *, portable: bool = True) -> Plan:
+    """The plan for ``policy``; :class:`PolicyError` when no config file can carry it out.
+    ``portable=False`` keeps user regexes in Python's dialect (for targets that run corsight)."""
     if policy.allow_origin_callback is not None:
         raise PolicyError(
             "allow_origin_callback: a Python callback decides origins at request time, which no "
@@ -319,7 +320,7 @@ def build_plan(policy: Policy) -> Plan:
     patterns = [
         pattern_to_regex(o) for o in policy.allow_origins if o not in ("*", "null") and o not in exact
     ]
-    patterns += ["(?:" + portable_regex(r) + ")" for r in policy.allow_origin_regex]
+    patterns += ["(?:" + (portable_regex(r) if portable else r) + ")" for r in policy.allow_origin_regex]
 
     methods: tuple[str, ...] | None = None if any_method else policy.allow_methods
     allowed_headers: tuple[str, ...] | None = (

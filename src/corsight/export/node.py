@@ -19,6 +19,7 @@ from corsight.export.model import (
     Plan,
 )
 from corsight.export.targets import Exported, ExportError
+from corsight.export.webservers import LOWERCASE_NOTE
 
 
 def _js_regex(regex: str, flags: str = "") -> str:
@@ -41,6 +42,7 @@ _HANDLED = {
         "Access-Control-Allow-Headers",
         "Access-Control-Max-Age",
         "Access-Control-Allow-Private-Network",
+        "Access-Control-Expose-Headers",
         "Vary",
     },
     "preflight_denied": {"Content-Type", "Vary"},
@@ -61,7 +63,7 @@ _HANDLED = {
 def _check(plan: Plan) -> None:
     for kind, names in _HANDLED.items():
         answer = getattr(plan, kind)
-        if answer is None:
+        if answer is None or (kind == "actual_denied" and plan.any_origin):
             continue
         unknown = [h.name for h in answer.headers if h.name not in names]
         if unknown:
@@ -147,6 +149,9 @@ def express(plan: Plan) -> Exported:
     # allowedHeaders left out: cors echoes Access-Control-Request-Headers, as the plan does.
     if max_age is not None:
         pre_opts.append(f"maxAge: {int(max_age)}")
+    pre_exposed = _value(pre, "Access-Control-Expose-Headers")
+    if pre_exposed is not None:
+        pre_opts.append(f"exposedHeaders: {json.dumps(pre_exposed)}")
     actual_opts = [f"origin: {actual_origin}"]
     if credentials:
         actual_opts.append("credentials: true")
@@ -196,6 +201,7 @@ def express(plan: Plan) -> Exported:
     exported = Exported("express", "corsight-cors.js", "\n".join(lines) + "\n")
     if plan.methods is None or plan.request_headers is None:
         exported.notes.append("cors echoes the preflight's method/header list, as the policy's '*' does")
+    exported.notes.append(LOWERCASE_NOTE.format(server="Node's HTTP parser"))
     exported.notes.append(
         "an OPTIONS request that is not a preflight also gets cors's preflight headers (browsers ignore them)"
     )

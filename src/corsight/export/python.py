@@ -6,7 +6,6 @@ ASGI/WSGI middleware (or Django settings), so the engine itself answers.
 
 from __future__ import annotations
 
-import importlib.util
 from typing import Any
 
 from corsight.export.model import Plan
@@ -85,15 +84,11 @@ def django(plan: Plan) -> Exported:
     items = "\n".join(f"    {key!r}: {value!r}," for key, value in _settings(plan))
     content = (
         "# CORS for a Django project, exported by `corsight export` from one corsight Policy.\n"
-        "# Paste into settings.py after MIDDLEWARE is defined: corsight's middleware goes first,\n"
-        "# so that it answers preflights before authentication and CSRF see them.\n\n"
-        'MIDDLEWARE = ["corsight.django.CORSMiddleware", *MIDDLEWARE]  # noqa: F821\n\n'
+        "# Paste at the end of settings.py: corsight's middleware goes first in MIDDLEWARE, so\n"
+        "# that it answers preflights before authentication and CSRF see them, and it puts the\n"
+        "# headers on every response, error pages included. `manage.py check` validates CORSIGHT.\n\n"
+        'INSTALLED_APPS = [*INSTALLED_APPS, "corsight.django"]  # noqa: F821\n'
+        'MIDDLEWARE = ["corsight.django.middleware.CORSMiddleware", *MIDDLEWARE]  # noqa: F821\n\n'
         f"CORSIGHT = {{\n{items}\n}}\n"
     )
-    exported = Exported("django", "corsight_settings.py", content)
-    if importlib.util.find_spec("corsight.django") is None:
-        exported.notes.append(
-            "corsight.django is not part of this corsight version yet: these settings take effect "
-            "once it is installed"
-        )
-    return exported
+    return Exported("django", "corsight_settings.py", content)

@@ -48,6 +48,9 @@ def _renderers() -> dict[str, Renderer]:
     }
 
 
+#: Targets that run corsight itself: user regexes stay in Python's dialect.
+PYTHON_TARGETS = frozenset({"django", "flask", "fastapi"})
+
 TARGETS = ("nginx", "apache", "caddy", "express", "django", "flask", "fastapi")
 
 
@@ -57,7 +60,7 @@ def export(policy: Policy, target: str) -> Exported:
     if target not in renderers:
         raise ExportError(f"unknown target {target!r}: choose one of {', '.join(TARGETS)}")
     try:
-        plan = build_plan(policy)
+        plan = build_plan(policy, portable=target not in PYTHON_TARGETS)
         exported = renderers[target](plan)
     except PolicyError as exc:
         raise ExportError(f"cannot export to {target}: {exc}") from None

@@ -20,6 +20,12 @@ from corsight.export.model import (
 )
 from corsight.export.targets import Exported, ExportError
 
+LOWERCASE_NOTE = (
+    "{server} answers 400 to a method name that is not all uppercase before any configuration "
+    "runs; fetch() sends methods other than DELETE/GET/HEAD/OPTIONS/POST/PUT as written, so "
+    "write method: 'PATCH' in the front end"
+)
+
 KINDS = ("preflight_ok", "preflight_denied", "actual_allowed", "actual_denied", "not_cors")
 
 
@@ -199,7 +205,9 @@ def nginx(plan: Plan) -> Exported:
     out.append(f'if ($cors_kind ~ "^P") {{ return {plan.preflight_denied.status} "{body}"; }}')
     out.append("")
     out += [f"add_header {name} {_ng_var(name)} always;" for name in variables]
-    return Exported("nginx", "corsight-cors.conf", "\n".join(out) + "\n")
+    exported = Exported("nginx", "corsight-cors.conf", "\n".join(out) + "\n")
+    exported.notes.append(LOWERCASE_NOTE.format(server="nginx"))
+    return exported
 
 
 # --- Apache httpd -------------------------------------------------------------------------------------
@@ -218,7 +226,7 @@ def _req(name: str) -> str:
 def _ap_conditions(plan: Plan) -> dict[str, str]:
     has_origin = f"-n {_req('Origin')}"
     if plan.any_origin:
-        origin_ok = has_origin
+        origin_ok = f"({has_origin})"
     else:
         parts = []
         if plan.exact_regex:
@@ -329,7 +337,7 @@ def _caddy_conditions(plan: Plan) -> dict[str, str]:
     origin = _ph("Origin")
     has_origin = f"{origin} != ''"
     if plan.any_origin:
-        origin_ok = has_origin
+        origin_ok = f"({has_origin})"
     else:
         parts = []
         if plan.exact_regex:
