@@ -55,8 +55,11 @@ class RawServer:
     """An asyncio TCP server on 127.0.0.1 in its own thread, running ``handler`` per connection;
     ``connections`` counts the connections accepted."""
 
-    def __init__(self, handler: Handler, port: int | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, handler: Handler, port: int | None = None, host: str = "127.0.0.1", ssl: Any = None
+    ) -> None:
         self.handler = handler
+        self.ssl = ssl
         self.host = host
         self.port = port or free_port(host)
         self.connections = 0
@@ -77,7 +80,7 @@ class RawServer:
     def _run(self) -> None:
         asyncio.set_event_loop(self._loop)
         server = self._loop.run_until_complete(
-            asyncio.start_server(self._serve, self.host, self.port, limit=2**20)
+            asyncio.start_server(self._serve, self.host, self.port, limit=2**20, ssl=self.ssl)
         )
         self._ready.set()
         try:
