@@ -20,6 +20,7 @@ import inspect
 import io
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Literal
 from urllib.parse import urlsplit
@@ -303,7 +304,15 @@ def _asgi_sender(app: Any) -> Send:
                 if not result:
                     raise  # the app failed before answering: the test should see why
 
-        asyncio.run(run())
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            asyncio.run(run())
+        else:
+            # Called from code that runs an event loop (Playwright's sync API does): use a
+            # thread with its own loop.
+            with ThreadPoolExecutor(1) as pool:
+                pool.submit(asyncio.run, run()).result()
         return Response.of(result[0], result[1])
 
     return send
