@@ -48,3 +48,12 @@ def test_same_origin_redirect_with_credentials_in_location_fails_without_cors_me
 
 def test_network_errors_print_chromium_console_text() -> None:
     assert chrome_net_message(NetError.TOO_MANY_REDIRECTS) == "Failed to load resource: net::ERR_TOO_MANY_REDIRECTS"
+
+
+def test_redirect_to_another_scheme_is_unsafe_not_invalid() -> None:
+    request = prepare_request(API, origin=PAGE)
+    redirect = Response.of(302, [*ALLOWED, ("Location", "data:text/plain,hi")])
+    verdict = simulate(request, {("GET", API): redirect})
+    assert verdict.net_error is NetError.UNSAFE_REDIRECT
+    broken = Response.of(302, [*ALLOWED, ("Location", "http://[::1")])
+    assert simulate(request, {("GET", API): broken}).net_error is NetError.INVALID_REDIRECT

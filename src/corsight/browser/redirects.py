@@ -3,6 +3,7 @@ and the origin taint that turns ``Origin`` into ``null``."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -13,11 +14,11 @@ from corsight.browser.urls import (
     URLError,
     canonical_url,
     has_credentials,
-    is_http_url,
     origin_of,
     same_origin,
 )
 
+_SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")  # URL scheme syntax
 MAX_REDIRECTS = 20
 
 
@@ -53,17 +54,19 @@ def follow_redirect(
     ``redirect_count`` is the number of redirects already followed.
     """
     raw = get_header(headers, "location") or ""
+    joined = urljoin(request.url, raw)
+    scheme = joined.partition(":")[0].lower()
+    if scheme not in ("http", "https") and _SCHEME.fullmatch(scheme):
+        # A URL of another scheme (data:, file:, ftp:…) is unsafe, even when Chromium would not
+        # parse the rest of it.
+        return RedirectOutcome(
+            net_error=NetError.UNSAFE_REDIRECT, location=joined, detail=f"Location {joined!r} is not http(s)"
+        )
     try:
-        location = canonical_url(urljoin(request.url, raw))
+        location = canonical_url(joined)
     except (URLError, ValueError):
         return RedirectOutcome(
             net_error=NetError.INVALID_REDIRECT, detail=f"Location {raw!r} is not a valid URL"
-        )
-    if not is_http_url(location):
-        return RedirectOutcome(
-            net_error=NetError.UNSAFE_REDIRECT,
-            location=location,
-            detail=f"Location {location!r} is not http(s)",
         )
     if redirect_count >= MAX_REDIRECTS:
         return RedirectOutcome(
