@@ -229,7 +229,7 @@ def test_bad_peers_are_reported_per_url_and_the_scan_goes_on(lab_port: int) -> N
             f"http://{HOST}:{lab_port}/reflect-creds",
         ]
         options = _options(lab_port)
-        options.transport.timeout = 0.5
+        options.transport.timeout = 1.5
         options.transport.retries = 0
         report = scan(urls, options)
     by_url = {r.input: r for r in report.results}

@@ -138,3 +138,20 @@ def test_resolve_and_url_inputs() -> None:
         ["https://c.example/", "-", "https://a.example/"], io.StringIO("https://d.example/\n"), stdin
     )
     assert urls == ["https://c.example/", "https://a.example/", "https://b.example/", "https://d.example/"]
+
+
+def test_without_an_accepted_trusted_origin_only_baseless_probes_are_sent() -> None:
+    target = parse_target("https://api.victim.example/")
+    classes = {p.class_id for p in attack_probes(target, [])}
+    assert classes == {"any-origin", "null-origin", "third-party-origin", "localhost-origin"}
+    skipped = not_applicable(target, [])
+    assert set(skipped) == {
+        "prefix-match",
+        "suffix-match",
+        "substring-match",
+        "unescaped-dot",
+        "any-subdomain",
+        "special-characters",
+        "http-origin",
+    }
+    assert "--origin" in skipped["prefix-match"]

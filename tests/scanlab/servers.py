@@ -63,7 +63,7 @@ def garbage_status(sock: socket.socket) -> None:
 
 def silent(sock: socket.socket) -> None:
     _read_request(sock)
-    time.sleep(3)
+    time.sleep(6)
 
 
 def reset(sock: socket.socket) -> None:

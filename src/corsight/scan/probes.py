@@ -104,11 +104,12 @@ def _default_port(origin: Origin) -> int | None:
 
 
 def trusted_candidates(target: Target, extra: Iterable[str] = ()) -> list[str]:
-    """Origins a correct server is likely to trust: its own, the site's apex and www over
-    https, and the ones the user named with ``--origin``."""
+    """Origins a correct server is likely to trust: its own, the site's apex, www and app
+    over https, and the ones the user named with ``--origin``."""
     found = [target.serialized_origin]
     if target.registrable:
-        found += [f"https://{target.registrable}", f"https://www.{target.registrable}"]
+        reg = target.registrable
+        found += [f"https://{reg}", f"https://www.{reg}", f"https://app.{reg}"]
     found += [o.strip() for o in extra if o.strip()]
     return list(dict.fromkeys(found))
 
@@ -144,9 +145,11 @@ def _dot_mutations(host: str, target: Target, limit: int = 3) -> list[str]:
 
 
 def attack_probes(target: Target, bases: list[Origin]) -> list[Probe]:
-    """The hostile probes. ``bases`` are the trusted origins the server accepted (or the
-    target's own origin when none was): prefix, substring, dot and special-character probes
-    are built around each of them."""
+    """The hostile probes. ``bases`` are the trusted origins the server accepted: prefix,
+    substring, dot and special-character probes are built around them, and look-alikes of the
+    registrable domain are sent only when one was accepted. A check that rejects every trusted
+    origin rejects their mutations too (each such check accepts the origin it was written
+    for), so without a base only the probes that need none are sent."""
     probes: list[Probe] = [
         Probe("any-origin", f"https://{ATTACKER}", "an unrelated origin"),
         Probe("null-origin", "null", "the opaque origin"),
@@ -154,13 +157,13 @@ def attack_probes(target: Target, bases: list[Origin]) -> list[Probe]:
     probes += [Probe("third-party-origin", o, "third-party host") for o in THIRD_PARTY_ORIGINS]
     probes += [Probe("localhost-origin", o, "localhost", cap=cap) for o, cap in LOCALHOST_ORIGINS]
     reg = target.registrable
-    if reg:
+    if reg and bases:
         probes.append(Probe("suffix-match", f"https://corsight{reg}", f"ends with {reg}"))
         reverse = reg[1:]
         if registrable_domain(reverse) == reverse:
             probes.append(Probe("substring-match", f"https://{reverse}", f"a substring of {reg}"))
         probes.append(Probe("any-subdomain", f"https://corsight-probe.{reg}", f"a subdomain of {reg}"))
-    for base in bases:
+    for index, base in enumerate(bases):
         s, h, p = base.scheme, base.host, _default_port(base)
         probes.append(Probe("prefix-match", origin_string(s, f"{h}.{ATTACKER}", p), f"starts with {h}"))
         probes.append(
@@ -168,14 +171,12 @@ def attack_probes(target: Target, bases: list[Origin]) -> list[Probe]:
         )
         for mutated in _dot_mutations(h, target):
             probes.append(Probe("unescaped-dot", origin_string(s, mutated, p), f"a dot of {h} replaced"))
-        for c in SPECIAL_CHARACTERS:
-            probes.append(
-                Probe(
-                    "special-characters",
-                    f"{s}://{h}{c}.{ATTACKER}" + ("" if p is None or _is_default(s, p) else f":{p}"),
-                    f"{h} then {c!r}",
-                )
-            )
+        if index == 0:  # the parser behind a check is the same whichever origin it compares
+            port = "" if p is None or _is_default(s, p) else f":{p}"
+            probes += [
+                Probe("special-characters", f"{s}://{h}{c}.{ATTACKER}{port}", f"{h} then {c!r}")
+                for c in SPECIAL_CHARACTERS
+            ]
         if s == "https" and target.scheme == "https":
             probes.append(Probe("http-origin", origin_string("http", h, None), f"http:// twin of {h}"))
         if not reg and not is_ip(h):
@@ -198,9 +199,24 @@ def _dedupe(probes: list[Probe]) -> list[Probe]:
     return out
 
 
+BASED_CLASSES = (
+    "prefix-match",
+    "suffix-match",
+    "substring-match",
+    "unescaped-dot",
+    "any-subdomain",
+    "special-characters",
+    "http-origin",
+)
+
+
 def not_applicable(target: Target, bases: list[Origin]) -> dict[str, str]:
     """Classes that cannot be tested on this target, and why."""
     skipped: dict[str, str] = {}
+    if not bases:
+        why = "no trusted origin was accepted, so there is no check to bypass (name yours with --origin)"
+        skipped.update(dict.fromkeys(BASED_CLASSES, why))
+        return skipped
     if not target.registrable:
         why = f"{target.host} has no registrable domain (an IP address or a single label)"
         for class_id in ("suffix-match", "unescaped-dot"):

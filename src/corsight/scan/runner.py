@@ -152,7 +152,7 @@ async def _scan_into(result: TargetResult, text: str, transport: Transport, opti
         return
     accepted = [o for o in calibration if o.origin_trusted and o.probe.origin]
     result.trusted = [o.probe.origin for o in accepted if o.probe.origin]
-    bases = [page_origin(origin) for origin in result.trusted[:2]] or [target.origin]
+    bases = [page_origin(origin) for origin in result.trusted[:2]]
     result.not_applicable = not_applicable(target, bases)
     attacks = await _gather(transport, target, attack_probes(target, bases))
     hostile_hits = [o for o in attacks if o.origin_trusted and o.probe.class_id != "localhost-origin"]

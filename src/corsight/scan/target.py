@@ -25,11 +25,6 @@ def _psl() -> PublicSuffixList:
     return PublicSuffixList()
 
 
-@lru_cache(maxsize=1)
-def _psl_known() -> PublicSuffixList:
-    return PublicSuffixList(accept_unknown=False)
-
-
 def is_ip(host: str) -> bool:
     try:
         ipaddress.ip_address(host.strip("[]"))
@@ -38,6 +33,7 @@ def is_ip(host: str) -> bool:
     return True
 
 
+@lru_cache(maxsize=4096)
 def registrable_domain(host: str) -> str | None:
     """``victim.co.uk`` for ``api.victim.co.uk``; None for an IP address, a public suffix or a
     single label such as ``localhost``."""
@@ -56,7 +52,7 @@ def public_suffix(host: str) -> str | None:
 
 def is_listed_suffix(suffix: str) -> bool:
     """Whether ``suffix`` is in the list itself (not only matched by the default rule)."""
-    return _psl_known().publicsuffix(suffix) == suffix
+    return bool(_psl().publicsuffix(suffix, accept_unknown=False) == suffix)
 
 
 def is_internal_host(host: str) -> bool:
