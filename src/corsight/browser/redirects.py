@@ -54,16 +54,15 @@ def follow_redirect(
     ``redirect_count`` is the number of redirects already followed.
     """
     raw = get_header(headers, "location") or ""
-    joined = urljoin(request.url, raw)
-    scheme = joined.partition(":")[0].lower()
+    scheme = raw.partition(":")[0].lower()
     if scheme not in ("http", "https") and _SCHEME.fullmatch(scheme):
         # A URL of another scheme (data:, file:, ftp:…) is unsafe, even when Chromium would not
         # parse the rest of it.
         return RedirectOutcome(
-            net_error=NetError.UNSAFE_REDIRECT, location=joined, detail=f"Location {joined!r} is not http(s)"
+            net_error=NetError.UNSAFE_REDIRECT, location=raw, detail=f"Location {raw!r} is not http(s)"
         )
     try:
-        location = canonical_url(joined)
+        location = canonical_url(urljoin(request.url, raw))
     except (URLError, ValueError):
         return RedirectOutcome(
             net_error=NetError.INVALID_REDIRECT, detail=f"Location {raw!r} is not a valid URL"
