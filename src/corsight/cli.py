@@ -198,5 +198,10 @@ from corsight.scan.cli import scan_command  # noqa: E402
 main.add_command(scan_command)
 
 
+from corsight.har_cli import har_command  # noqa: E402
+
+main.add_command(har_command)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

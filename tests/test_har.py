@@ -1,0 +1,327 @@
+"""``corsight har``: HAR files recorded by real Chromium (Playwright's record_har_path) while a
+page on one loopback origin fetches another, and hand-made Chrome DevTools-style,
+Firefox-style and partial HARs."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from corsight.browser import CorsError
+from corsight.cli import main
+from corsight.har import analyze, analyze_file
+from corsight.wsgi import CORSMiddleware
+from tests.servers import serve_wsgi
+
+PAGE_HTML = b"<!doctype html><meta charset=utf-8><title>corsight har test page</title>"
+
+
+def page_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
+    return [PAGE_HTML]
+
+
+def plain_api(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Content-Type", "application/json"), ("X-Total", "42")])
+    return [b'{"ok": true}']
+
+
+def strict_api(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """No CORS middleware: OPTIONS is refused as an authentication layer would."""
+    if environ["REQUEST_METHOD"] == "OPTIONS":
+        start_response("403 Forbidden", [("Content-Type", "text/plain")])
+        return [b"forbidden"]
+    return plain_api(environ, start_response)
+
+
+def har(entries: list[dict[str, Any]], pages: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    return {"log": {"version": "1.2", "creator": {"name": "test"}, "pages": pages or [], "entries": entries}}
+
+
+def entry(
+    method: str,
+    url: str,
+    request_headers: dict[str, str],
+    status: int = 0,
+    response_headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    response: dict[str, Any] = {
+        "status": status,
+        "headers": [{"name": n, "value": v} for n, v in (response_headers or {}).items()],
+    }
+    for key in ("_error", "_failureText"):
+        if key in extra:
+            response[key] = extra.pop(key)
+    return {
+        "request": {
+            "method": method,
+            "url": url,
+            "headers": [{"name": n, "value": v} for n, v in request_headers.items()],
+        },
+        "response": response,
+        **extra,
+    }
+
+
+# --- HARs recorded by real Chromium --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def recorded(chromium: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """A HAR recorded while the page fetches an API that allows it (some requests), and one
+    without CORS at all; also the console lines Chromium printed, and the server URLs."""
+    path = tmp_path_factory.mktemp("har") / "recorded.har"
+    with serve_wsgi(page_app) as page_url:
+        cors_api = CORSMiddleware(
+            plain_api,
+            allow_origins=[page_url],
+            allow_methods=["GET", "PUT"],
+            allow_headers=["X-Token"],
+            expose_headers=["X-Total"],
+        )
+        with serve_wsgi(cors_api) as api, serve_wsgi(strict_api) as strict:
+            context = chromium.new_context(record_har_path=str(path))
+            page = context.new_page()
+            console: list[str] = []
+            page.on("console", lambda message: console.append(message.text))
+            page.goto(page_url + "/")
+            cases = [
+                [f"{api}/ok", {}],
+                [f"{api}/put", {"method": "PUT", "headers": {"X-Token": "a"}}],
+                [f"{api}/delete", {"method": "DELETE"}],
+                [f"{strict}/plain", {}],
+                [
+                    f"{strict}/put",
+                    {"method": "PUT", "headers": {"Content-Type": "application/json"}, "body": "{}"},
+                ],
+            ]
+            outcomes = page.evaluate(
+                """async (cases) => { const out = [];
+                  for (const [url, init] of cases) {
+                    try { const r = await fetch(url, init); out.push(r.status); }
+                    catch (e) { out.push(String(e)); } }
+                  return out; }""",
+                cases,
+            )
+            page.wait_for_timeout(100)
+            context.close()  # writes the HAR
+            yield {
+                "path": path,
+                "page": page_url,
+                "api": api,
+                "strict": strict,
+                "console": console,
+                "outcomes": outcomes,
+            }
+
+
+@pytest.mark.browser
+def test_recorded_har_finds_the_failed_requests(recorded: dict[str, Any]) -> None:
+    assert recorded["outcomes"][:2] == [200, 200]
+    assert all("Failed to fetch" in str(o) for o in recorded["outcomes"][2:])
+    report = analyze_file(recorded["path"])
+    by_url = {f.url: f for f in report.findings}
+    api, strict = recorded["api"], recorded["strict"]
+    assert not by_url[f"{api}/ok"].failed and not by_url[f"{api}/put"].failed
+    for url in (f"{api}/delete", f"{strict}/plain", f"{strict}/put"):
+        finding = by_url[url]
+        assert finding.failed, url
+        assert finding.origin == recorded["page"]
+        assert finding.check_command and recorded["page"] in finding.check_command
+    assert set(report.by_server()) == {api, strict}
+    assert len(report.failed) == 3
+
+
+@pytest.mark.browser
+def test_recorded_har_cli_exit_status_and_json(recorded: dict[str, Any]) -> None:
+    result = CliRunner().invoke(main, ["har", str(recorded["path"]), "--json"])
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.output)
+    assert data["failed"] == 3 and set(data["servers"]) == {recorded["api"], recorded["strict"]}
+    human = CliRunner().invoke(main, ["har", str(recorded["path"])])
+    assert human.exit_code == 1 and "find out: corsight check" in human.output
+
+
+@pytest.mark.browser
+def test_with_the_responses_recorded_the_message_is_chromiums_own(recorded: dict[str, Any]) -> None:
+    """DevTools records the response of a blocked simple request and the preflight as its own
+    entry; built from the servers' real answers, the report names the exact line Chromium
+    printed for these requests."""
+    page, strict = recorded["page"], recorded["strict"]
+    plain = httpx.get(f"{strict}/plain", headers={"Origin": page})
+    preflight_headers = {
+        "Origin": page,
+        "Access-Control-Request-Method": "PUT",
+        "Access-Control-Request-Headers": "content-type",
+    }
+    pre = httpx.options(f"{strict}/put", headers=preflight_headers)
+    devtools = har(
+        [
+            entry(
+                "GET",
+                f"{strict}/plain",
+                {"Origin": page, "Accept": "*/*"},
+                plain.status_code,
+                dict(plain.headers),
+                _error="net::ERR_FAILED",
+            ),
+            entry(
+                "OPTIONS",
+                f"{strict}/put",
+                preflight_headers,
+                pre.status_code,
+                dict(pre.headers),
+                _initiator={"type": "preflight", "url": f"{strict}/put"},
+                _resourceType="preflight",
+            ),
+            entry(
+                "PUT",
+                f"{strict}/put",
+                {"Origin": page, "Content-Type": "application/json"},
+                0,
+                _error="net::ERR_FAILED",
+            ),
+        ]
+    )
+    report = analyze(devtools)
+    assert [f.failed for f in report.findings] == [True, True]
+    plain_finding, put_finding = report.findings
+    assert plain_finding.error == CorsError.MISSING_ALLOW_ORIGIN_HEADER.value
+    assert put_finding.error == CorsError.PREFLIGHT_MISSING_ALLOW_ORIGIN_HEADER.value
+    assert put_finding.preflight_index == 1
+    for finding in report.findings:
+        assert finding.known and finding.chrome in recorded["console"], (finding.chrome, recorded["console"])
+    assert put_finding.fix["problem"] == "auth"  # a 403 preflight: let OPTIONS through first
+    assert plain_finding.fix["problem"] == "cors" and plain_finding.fix["snippets"]
+
+
+# --- hand-made HARs -------------------------------------------------------------------------------
+
+APP = "https://app.example.com"
+API = "https://api.example.com"
+
+
+def test_firefox_style_har() -> None:
+    """Firefox records the preflight as an OPTIONS entry and a blocked request with status 0."""
+    firefox = har(
+        [
+            entry("GET", f"{APP}/", {"Host": "app.example.com"}, 200, {"Content-Type": "text/html"}),
+            entry(
+                "OPTIONS",
+                f"{API}/items/1",
+                {"Origin": APP, "Access-Control-Request-Method": "DELETE"},
+                200,
+                {"Access-Control-Allow-Origin": APP, "Access-Control-Allow-Methods": "GET, POST"},
+            ),
+            entry("DELETE", f"{API}/items/1", {"Origin": APP, "Referer": f"{APP}/"}, 0),
+            entry(
+                "GET",
+                f"{API}/items",
+                {"Origin": APP},
+                200,
+                {"Access-Control-Allow-Origin": "*", "Content-Type": "application/json"},
+            ),
+        ]
+    )
+    report = analyze(firefox)
+    assert report.cross_origin == 2 and not report.notes  # the page's own document is not CORS
+    (failed,) = report.failed
+    assert failed.error == CorsError.METHOD_DISALLOWED_BY_PREFLIGHT_RESPONSE.value
+    assert "Method DELETE is not allowed by Access-Control-Allow-Methods" in (failed.chrome or "")
+    assert failed.firefox and "CORS" in failed.firefox
+    assert failed.fix["headers"]
+
+
+def test_credentials_inferred_from_cookies() -> None:
+    report = analyze(
+        har(
+            [
+                entry(
+                    "GET",
+                    f"{API}/me",
+                    {"Origin": APP, "Cookie": "session=1"},
+                    200,
+                    {"Access-Control-Allow-Origin": "*"},
+                )
+            ]
+        )
+    )
+    (finding,) = report.findings
+    assert finding.failed and finding.error == CorsError.WILDCARD_ORIGIN_NOT_ALLOWED.value
+
+
+def test_page_origin_from_initiator_referer_or_page() -> None:
+    entries = [
+        entry("GET", f"{API}/a", {}, 200, {}, _initiator={"type": "script", "url": f"{APP}/main.js"}),
+        entry("GET", f"{API}/b", {"Referer": f"{APP}/page"}, 200, {}),
+        entry("GET", f"{API}/c", {}, 200, {}, pageref="page_1"),
+        entry("GET", f"{API}/d", {}, 0, {}),
+    ]
+    report = analyze(har(entries, pages=[{"id": "page_1", "title": f"{APP}/spa"}]))
+    assert [f.url.rsplit("/", 1)[1] for f in report.findings] == ["a", "b", "c"]
+    assert all(f.origin == APP and f.failed for f in report.findings)
+    assert any("origin is unknown" in n for n in report.notes)
+
+
+def test_partial_and_broken_entries_are_notes_not_crashes() -> None:
+    entries: list[Any] = [
+        "not an entry",
+        {"request": {"method": "GET"}},  # truncated: no URL
+        {"request": {"method": "GET", "url": f"{API}/x", "headers": [{"name": "Origin", "value": APP}]}},
+        entry("GET", f"{API}/y", {"Origin": APP}, 0, _failureText="net::ERR_CONNECTION_REFUSED"),
+        entry("GET", f"{API}/z", {"Origin": APP}, "oops"),  # type: ignore[arg-type]
+        entry("GET", "data:text/plain,hi", {"Origin": APP}, 200),
+        entry("PUT", f"{API}/w", {"Origin": APP, "X-Bad\n": "v"}, 200, {}),
+    ]
+    report = analyze(har(entries))
+    assert len(report.notes) >= 2
+    by_url = {f.url: f for f in report.findings}
+    assert by_url[f"{API}/x"].failed and not by_url[f"{API}/x"].known
+    refused = by_url[f"{API}/y"]
+    assert refused.failed and any("below CORS" in n for n in refused.notes)
+    assert by_url[f"{API}/z"].failed
+
+
+def test_only_passing_requests_exit_0(tmp_path: Path) -> None:
+    path = tmp_path / "ok.har"
+    path.write_text(
+        json.dumps(
+            har([entry("GET", f"{API}/ok", {"Origin": APP}, 200, {"Access-Control-Allow-Origin": APP})])
+        )
+    )
+    result = CliRunner().invoke(main, ["har", str(path), "--all"])
+    assert result.exit_code == 0, result.output
+    assert "no cross-origin request failed" in result.output
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("{not json", "not valid JSON"),
+        ("[1, 2]", "no 'log' object"),
+        ('{"log": {"entries": 3}}', "no 'entries' list"),
+        (b"\xff\xfe\x00", "not UTF-8"),
+    ],
+)
+def test_not_a_har_is_one_line_and_exit_2(tmp_path: Path, content: str | bytes, message: str) -> None:
+    path = tmp_path / "bad.har"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content)
+    result = CliRunner().invoke(main, ["har", str(path)])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("corsight har: error:") and message in lines[0]
+
+
+def test_missing_file_is_exit_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["har", str(tmp_path / "nope.har")])
+    assert result.exit_code == 2
