@@ -377,3 +377,18 @@ def test_console_script_has_no_traceback() -> None:
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.strip().splitlines() == [proc.stderr.strip()]
     assert "connection refused" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_cors_middleware_refusal_is_a_policy_problem_not_auth() -> None:
+    """corsight's engine answers a refused preflight 403; that is not an authentication issue."""
+    from corsight.asgi import CORSMiddleware
+    from tests.servers import serve_asgi
+
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    with serve_asgi(CORSMiddleware(app, allow_origins=["http://a.test"])) as url:
+        fixes = check(url + "/x", origin="http://a.test", method="PUT").to_dict()["fixes"]
+    assert fixes["problem"] == "policy"
+    assert any(h["name"] == "Access-Control-Allow-Methods" for h in fixes["headers"])

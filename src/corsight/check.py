@@ -403,6 +403,13 @@ def _required(result: CheckResult) -> tuple[list[dict[str, Any]], list[str], lis
     return out, methods, names
 
 
+def _varies_on_preflight(entry: dict[str, Any]) -> bool:
+    """Whether a preflight response's Vary names Access-Control-Request-Method: the mark of a
+    CORS middleware that looked at the preflight (corsight's engine answers refusals 403)."""
+    vary = get_header([(n, v) for n, v in entry["response"]["headers"]], "vary") or ""
+    return "access-control-request-method" in vary.lower()
+
+
 def diagnose(result: CheckResult, server: str | None = None) -> dict[str, Any]:
     """Name the real problem and the fix. A 5xx or an unreachable route is not fixed by a
     CORS header; everything else is, and the snippet configures corsight's middleware."""
@@ -442,6 +449,13 @@ def diagnose(result: CheckResult, server: str | None = None) -> dict[str, Any]:
             f"The preflight (OPTIONS) got HTTP {pre_status}: the server failed. No CORS header"
             " fixes that — look at the server's log for the OPTIONS request. Once it answers"
             " 2xx, it also needs the headers below."
+        )
+    elif pre_status == 403 and act_status is None and pre and _varies_on_preflight(pre):
+        problem = "policy"
+        summary = (
+            "The preflight got HTTP 403 from a CORS middleware (its Vary names the preflight's"
+            " headers): the server's CORS policy refuses this origin, method or headers. Add"
+            " them to the policy, as below."
         )
     elif pre_status in (401, 403) and act_status is None:
         problem = "auth"
