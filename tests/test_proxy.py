@@ -408,6 +408,19 @@ async def _truncated(reader: asyncio.StreamReader, writer: asyncio.StreamWriter)
     await writer.drain()
 
 
+async def _truncated_large(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await read_request(reader)
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n" + b"p" * 200_000)
+    await writer.drain()
+
+
+async def _stall_large(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    await read_request(reader)
+    writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\n\r\n" + b"p" * 200_000)
+    await writer.drain()
+    await asyncio.sleep(30)
+
+
 @pytest.mark.parametrize(
     ("handler", "status", "words"),
     [(_reset, 502, "reset by peer"), (_hang, 504, "did not answer in time"),
@@ -438,11 +451,22 @@ def test_slow_body_passes_when_each_pause_is_within_the_read_timeout(client: htt
     assert r.status_code == 200 and r.text == "slow!"
 
 
-def test_body_failures_after_the_response_started_drop_the_connection(client: httpx.Client) -> None:
-    with RawServer(_truncated) as up, serve_proxy(allow_origins=[PAGE], upstream=up.url) as proxy, \
-            pytest.raises(httpx.RemoteProtocolError):  # fmt: skip
-        get(client, f"{proxy}/x")
-    with RawServer(_slow_body) as up, serve_proxy(allow_origins=[PAGE], upstream=up.url, read_timeout=0.05) as proxy, \
+def test_small_body_failures_still_get_a_status(client: httpx.Client) -> None:
+    with RawServer(_truncated) as up, serve_proxy(allow_origins=[PAGE], upstream=up.url) as proxy:
+        r = get(client, f"{proxy}/x")
+        assert r.status_code == 502 and "invalid response body" in r.text
+        assert_cors(r)
+    with RawServer(_slow_body) as up, serve_proxy(allow_origins=[PAGE], upstream=up.url, read_timeout=0.05) as proxy:
+        r = get(client, f"{proxy}/x")
+        assert r.status_code == 504 and "stalled" in r.text
+        assert_cors(r)
+
+
+@pytest.mark.parametrize("handler", [_truncated_large, _stall_large])
+def test_large_body_failures_after_the_response_started_drop_the_connection(
+    client: httpx.Client, handler: Any
+) -> None:
+    with RawServer(handler) as up, serve_proxy(allow_origins=[PAGE], upstream=up.url, read_timeout=0.3) as proxy, \
             pytest.raises(httpx.RemoteProtocolError):  # fmt: skip
         get(client, f"{proxy}/x")
 

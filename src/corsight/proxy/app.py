@@ -352,13 +352,33 @@ class ProxyApp:
                     for n, v in raw
                 ]  # fmt: skip
             raw.append((_FINAL_URL, self._final_url(scope, target).encode("latin-1")))
+            length = response.content_length
+            if length is not None and length <= SMALL:
+                # Small bodies are read whole: one message to send, and a failure can still
+                # be answered with a status.
+                try:
+                    data = await response.read()
+                except asyncio.TimeoutError:
+                    stalled = f"{target.origin} stalled in the response body\n"
+                    await reply(send, decision, 504, stalled.encode(), result)
+                    return
+                except aiohttp.ClientError as exc:
+                    message = f"invalid response body from {target.origin}: {type(exc).__name__}\n"
+                    await reply(send, decision, 502, message.encode(), result)
+                    return
+                result.status = response.status
+                result.bytes = len(data)
+                await send({"type": "http.response.start", "status": response.status,
+                            "headers": with_cors_headers(raw, decision)})  # fmt: skip
+                await send({"type": "http.response.body", "body": data})
+                return
             result.status = response.status
             await send({"type": "http.response.start", "status": response.status,
                         "headers": with_cors_headers(raw, decision)})  # fmt: skip
             sent = 0
             watcher = None
             gone = False
-            if receive is not None and (response.content_length or SMALL + 1) > SMALL:
+            if receive is not None:
                 # Servers drop send() calls after the browser has gone; without this watch a
                 # long download would keep pulling from upstream into nowhere.
                 streaming = asyncio.current_task()
