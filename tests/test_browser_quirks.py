@@ -44,6 +44,7 @@ def test_same_origin_redirect_with_credentials_in_location_fails_without_cors_me
     assert not verdict.allowed
     assert verdict.net_error is NetError.FAILED
     assert verdict.cors_error is None
+    assert verdict.chrome is None  # Chromium prints no console line; fetch() rejects
 
 
 def test_network_errors_print_chromium_console_text() -> None:

@@ -285,7 +285,7 @@ def not_http() -> Iterator[str]:
 
 
 def test_non_http_service() -> None:
-    with not_http() as url, pytest.raises(CheckError, match="no HTTP response|not HTTP"):
+    with not_http() as url, pytest.raises(CheckError, match=r"no HTTP response|not HTTP"):
         check(url, origin=ORIGIN)
 
 
@@ -381,6 +381,8 @@ def test_console_script_has_no_traceback() -> None:
 
 def test_a_cors_middleware_refusal_is_a_policy_problem_not_auth() -> None:
     """corsight's engine answers a refused preflight 403; that is not an authentication issue."""
+    from typing import Any
+
     from corsight.asgi import CORSMiddleware
     from tests.servers import serve_asgi
 

@@ -7,6 +7,7 @@ Chrome and Firefox console texts and the fix for the server.
 
 from __future__ import annotations
 
+import functools
 import ssl
 import sys
 import types
@@ -114,6 +115,12 @@ class CheckResult:
 # --- I/O ---------------------------------------------------------------------------------------------
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """Loading the CA certificates takes ~0.1 s: once per process, not per check."""
+    return ssl.create_default_context()
+
+
 class _Wire:
     """Sends exactly one request and returns exactly one response: a bare httpx transport,
     because a Client would parse a redirect's Location itself (and fail on the odd ones that
@@ -121,7 +128,7 @@ class _Wire:
 
     def __init__(self, timeout: float) -> None:
         self.timeout = httpx.Timeout(timeout)
-        self.transport = httpx.HTTPTransport(trust_env=False)
+        self.transport = httpx.HTTPTransport(verify=_tls_context(), trust_env=False)
 
     def __enter__(self) -> _Wire:
         return self

@@ -354,11 +354,12 @@ NET_ERROR_EXPLANATIONS: dict[NetError, str] = {
 }
 
 
-def chrome_net_message(error: NetError) -> str:
+def chrome_net_message(error: NetError) -> str | None:
     """The console line Chromium prints for a request that never got a usable response
     (observed in Chromium 156 for refused connections and bad redirects; DevTools shows the
-    same entry as ``GET <url> net::ERR_…`` in its network log)."""
-    return f"Failed to load resource: {error.value}"
+    same entry as ``GET <url> net::ERR_…`` in its network log). A bare ``ERR_FAILED`` (a
+    same-origin redirect carrying userinfo) prints nothing: the page only sees the TypeError."""
+    return None if error is NetError.FAILED else f"Failed to load resource: {error.value}"
 
 
 @dataclass(frozen=True)
