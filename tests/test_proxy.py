@@ -145,6 +145,15 @@ def test_hop_by_hop_cookies_and_upstream_cors_headers_do_not_cross(
     assert r.headers["x-upstream"] == "yes"
 
 
+def test_private_network_preflight_follows_the_setting(upstream: str, client: httpx.Client) -> None:
+    ask = {"Access-Control-Request-Method": "GET", "Access-Control-Request-Private-Network": "true"}
+    with serve_proxy(allow_origins=[PAGE], upstream=upstream) as proxy:
+        assert get(client, f"{proxy}/echo", method="OPTIONS", headers=ask).status_code == 403
+    with serve_proxy(allow_origins=[PAGE], upstream=upstream, allow_private_network=True) as proxy:
+        r = get(client, f"{proxy}/echo", method="OPTIONS", headers=ask)
+        assert r.status_code == 204 and r.headers["access-control-allow-private-network"] == "true"
+
+
 def test_preflight_is_answered_by_the_proxy_and_never_forwarded(open_proxy: str, client: httpx.Client) -> None:
     with Canary() as canary:
         r = get(client, f"{open_proxy}/{canary.url}/x", method="OPTIONS", headers={
@@ -233,6 +242,9 @@ def test_names_resolving_to_refused_addresses() -> None:
                 r = get(client, f"{proxy}/http://{name}:{canary.port}/")
                 assert r.status_code == 403 and word in r.text, r.text
                 assert name in r.text
+            unknown = get(client, f"{proxy}/http://nowhere.test/")
+            assert unknown.status_code == 502 and "could not resolve nowhere.test" in unknown.text
+            assert_cors(unknown)
         canary.assert_untouched()
 
 

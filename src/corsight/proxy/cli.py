@@ -48,6 +48,8 @@ def _many(*names: str, **kw: Any) -> Callable[[Callable[..., Any]], Callable[...
 @_many("--expose-header", "expose_headers", metavar="NAME", help="Response header script may read [all]")
 @click.option("--allow-credentials", is_flag=True, default=None, help="Let pages send cookies")
 @click.option("--max-age", type=int, help="Seconds browsers may cache a preflight [600]")
+@click.option("--allow-private-network", is_flag=True, default=None,
+              help="Answer Private Network Access preflights (public pages calling a local proxy)")
 @_many("--require-header", "require_headers", metavar="NAME", help="Requests must carry one of these headers")
 @click.option("--rate-limit-origin", metavar="RATE", help="Per page origin, e.g. '600/hour'")
 @click.option("--rate-limit-client", metavar="RATE", help="Per client address, e.g. '10/second;1000/hour'")

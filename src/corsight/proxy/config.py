@@ -41,6 +41,7 @@ class ProxyConfig:
     expose_headers: tuple[str, ...] = ("*",)
     allow_credentials: bool = False
     max_age: int | None = 600
+    allow_private_network: bool = False
     require_headers: tuple[str, ...] = ()
     rate_limit_origin: str | None = None
     rate_limit_client: str | None = None
@@ -149,6 +150,7 @@ class ProxyConfig:
                 expose_headers="*" if expose == ["*"] else expose,
                 allow_credentials=self.allow_credentials,
                 max_age=self.max_age,
+                allow_private_network=self.allow_private_network,
             )
         except PolicyError as exc:
             raise ConfigError(str(exc)) from None
