@@ -13,6 +13,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -186,10 +187,19 @@ def test_thousands_of_requests_at_hundreds_of_connections() -> None:
 
 
 def test_sigterm_lets_a_request_in_flight_finish() -> None:
-    with upstream("slow", 1.0) as up, proxy(up, "--graceful-timeout", "5") as (port, proc):
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+    arrived = threading.Event()
+
+    async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        arrived.set()
+        await asyncio.sleep(1.0)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nslow")
+        await writer.drain()
+
+    with RawServer(slow) as up, proxy(up.port, "--graceful-timeout", "5") as (port, proc):
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
             s.sendall(b"GET /slow HTTP/1.1\r\nHost: proxy\r\nOrigin: %s\r\nConnection: close\r\n\r\n" % ORIGIN.encode())
-            time.sleep(0.3)
+            assert arrived.wait(20)  # the request is in flight, at the upstream
             os.kill(proc.pid, signal.SIGTERM)
             answer = b""
             while chunk := s.recv(65536):
