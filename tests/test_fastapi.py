@@ -37,8 +37,7 @@ def test_asgi_examples(name: str) -> None:
 
 
 @pytest.mark.parametrize("name", ["litestar_app", "quart_app"])
-def test_optional_asgi_examples(name: str) -> None:
-    pytest.importorskip(name.split("_")[0])
+def test_litestar_and_quart_examples(name: str) -> None:
     check_example(importlib.import_module(f"examples.{name}").app)
 
 
