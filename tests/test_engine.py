@@ -185,3 +185,9 @@ def test_ten_thousand_origins_are_all_found() -> None:
 )
 def test_merge_vary(existing: str | None, added: str, merged: str) -> None:
     assert merge_vary(existing, added) == merged
+
+
+def test_preflights_do_not_carry_expose_headers() -> None:
+    for settings in ({"allow_origins": "*"}, {"allow_credentials": True}):
+        decision = engine(expose_headers=["X-Total"], **settings).decide("OPTIONS", APP, "POST")
+        assert "access-control-expose-headers" not in headers(decision)

@@ -115,12 +115,10 @@ class Engine:
         self._headers = frozenset(p.allow_headers) | SAFELISTED_REQUEST_HEADERS
         self._preflight_vary = PRIVATE_NETWORK_VARY if p.allow_private_network else PREFLIGHT_VARY
 
-        self._simple_extra: tuple[tuple[str, str], ...] = ()
-        if p.allow_credentials:
-            self._simple_extra += (("Access-Control-Allow-Credentials", "true"),)
-        if p.expose_headers:
-            self._simple_extra += (("Access-Control-Expose-Headers", ", ".join(p.expose_headers)),)
-        self._preflight_extra = self._simple_extra[:1]  # credentials only; expose is not for preflights
+        credentials = (("Access-Control-Allow-Credentials", "true"),) if p.allow_credentials else ()
+        expose = (("Access-Control-Expose-Headers", ", ".join(p.expose_headers)),) if p.expose_headers else ()
+        self._simple_extra = credentials + expose
+        self._preflight_extra = credentials  # exposing headers means nothing on a preflight
         if not self._any_method:
             self._preflight_extra += (("Access-Control-Allow-Methods", ", ".join(p.allow_methods)),)
         if not self._any_header:
