@@ -27,6 +27,9 @@ PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-
 PRIVATE_NETWORK_VARY = PREFLIGHT_VARY + ", Access-Control-Request-Private-Network"
 
 
+HeaderPairs = tuple[tuple[str, str], ...]
+
+
 class Kind(enum.Enum):
     NOT_CORS = "not-cors"
     PREFLIGHT_ALLOWED = "preflight-allowed"
@@ -62,7 +65,7 @@ class Decision:
     def __init__(
         self,
         kind: Kind,
-        headers: tuple[tuple[str, str], ...] = (),
+        headers: HeaderPairs = (),
         *,
         vary: str = "",
         status: int | None = None,
@@ -115,8 +118,12 @@ class Engine:
         self._headers = frozenset(p.allow_headers) | SAFELISTED_REQUEST_HEADERS
         self._preflight_vary = PRIVATE_NETWORK_VARY if p.allow_private_network else PREFLIGHT_VARY
 
-        credentials = (("Access-Control-Allow-Credentials", "true"),) if p.allow_credentials else ()
-        expose = (("Access-Control-Expose-Headers", ", ".join(p.expose_headers)),) if p.expose_headers else ()
+        credentials: HeaderPairs = ()
+        if p.allow_credentials:
+            credentials = (("Access-Control-Allow-Credentials", "true"),)
+        expose: HeaderPairs = ()
+        if p.expose_headers:
+            expose = (("Access-Control-Expose-Headers", ", ".join(p.expose_headers)),)
         self._simple_extra = credentials + expose
         self._preflight_extra = credentials  # exposing headers means nothing on a preflight
         if not self._any_method:
@@ -163,7 +170,7 @@ class Engine:
         headers = (("Access-Control-Allow-Origin", origin), *self._simple_extra)
         return Decision(Kind.ACTUAL_ALLOWED, headers, vary="" if self._wildcard else "Origin")
 
-    def _preflight_ok(self, origin: str, reflected: tuple[tuple[str, str], ...]) -> Decision:
+    def _preflight_ok(self, origin: str, reflected: HeaderPairs) -> Decision:
         headers = (
             ("Access-Control-Allow-Origin", "*" if self._wildcard else origin),
             *self._preflight_extra,
@@ -214,7 +221,7 @@ class Engine:
         ready = self._exact_preflight.get(origin)
         if ready is None and not (origin in self.policy.origins or self._allowed_by_callback(origin)):
             return self._preflight_denials[Reason.ORIGIN]
-        reflected: tuple[tuple[str, str], ...] = ()
+        reflected: HeaderPairs = ()
         if self._any_method:
             if not is_token(method):
                 return self._preflight_denials[Reason.METHOD]
