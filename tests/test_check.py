@@ -179,14 +179,14 @@ def test_fix_headers_and_snippets() -> None:
     assert wrong[("preflight", "Access-Control-Allow-Methods")] == "PATCH"
     assert wrong[("preflight", "Access-Control-Allow-Headers")] == "x-api"
     snippets = fixes["snippets"]
-    assert set(snippets) == {"fastapi", "starlette", "flask", "django", "express", "nginx"}
+    assert set(snippets) == {"fastapi", "starlette", "flask", "django", "express", "nginx", "apache", "caddy"}
     assert "from corsight.asgi import CORSMiddleware" in snippets["fastapi"]
     assert "from corsight.wsgi import CORSMiddleware" in snippets["flask"]
     assert "CORSIGHT = {" in snippets["django"] and "corsight.django" in snippets["django"]
     for name in ("fastapi", "starlette", "flask"):
         assert "allow_credentials=True" in snippets[name] and "'PATCH'" in snippets[name]
     assert "credentials: true" in snippets["express"]
-    assert "Access-Control-Allow-Headers \"x-api\"" in snippets["nginx"]
+    assert "content-type, x-api\";" in snippets["nginx"]
 
 
 def test_snippet_from_fix_really_works() -> None:

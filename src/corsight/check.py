@@ -34,8 +34,13 @@ from corsight.browser import (
 from corsight.browser.checks import get_header
 from corsight.browser.request import is_cors_safelisted_method
 from corsight.browser.urls import is_http_url, origin_of, same_origin
+from corsight.errors import PolicyError
+from corsight.export import ExportError, export
+from corsight.policy import Policy
 
-SERVERS = ("fastapi", "starlette", "flask", "django", "express", "nginx")
+SERVERS = ("fastapi", "starlette", "flask", "django", "express", "nginx", "apache", "caddy")
+#: ``corsight export`` target per server: any ASGI app takes the FastAPI configuration.
+EXPORT_TARGET = {"starlette": "fastapi"}
 SAFE_TO_SEND = frozenset({"GET", "HEAD", "OPTIONS"})
 USER_AGENT = "corsight-check/0.1 (CORS check; like Chromium 156)"
 
@@ -506,95 +511,21 @@ def diagnose(result: CheckResult, server: str | None = None) -> dict[str, Any]:
     }
 
 
-def _py_list(items: Sequence[str]) -> str:
-    return "[" + ", ".join(repr(i) for i in items) + "]"
-
-
 def snippet(
     server: str, origin: str, methods: Sequence[str], headers: Sequence[str], credentials: bool
 ) -> str:
-    """Configuration for ``server`` that allows ``origin`` with these methods and headers."""
-    all_methods = ["GET", "HEAD", "POST", *[m for m in methods if m not in ("GET", "HEAD", "POST")]]
-    kwargs = [
-        f"allow_origins={_py_list([origin])}",
-        f"allow_methods={_py_list(all_methods)}",
-        f"allow_headers={_py_list(headers)}",
-    ]
-    if credentials:
-        kwargs.append("allow_credentials=True")
-    kwargs.append("max_age=600")
-    if server in ("fastapi", "starlette"):
-        body = ",\n    ".join(kwargs)
-        return (
-            "from corsight.asgi import CORSMiddleware\n\n"
-            "# At the end of the module, after the routes. Wrapping the whole app (rather than\n"
-            "# add_middleware) keeps the CORS headers on the 500s of unhandled exceptions too.\n"
-            f"app = CORSMiddleware(\n    app,\n    {body},\n)\n"
+    """A ready configuration for ``server`` that allows ``origin`` with these methods and
+    headers: ``corsight export``'s output for that policy, proved in the real servers."""
+    try:
+        policy = Policy(
+            [origin],
+            allow_methods=["GET", "HEAD", "POST", *[m for m in methods if m not in ("GET", "HEAD", "POST")]],
+            allow_headers=list(headers),
+            allow_credentials=credentials,
         )
-    if server == "flask":
-        body = ",\n    ".join(kwargs)
-        return (
-            "from corsight.wsgi import CORSMiddleware\n\n"
-            f"app.wsgi_app = CORSMiddleware(\n    app.wsgi_app,\n    {body},\n)\n"
-        )
-    if server == "django":
-        items = [
-            f'    "allow_origins": {_py_list([origin])},',
-            f'    "allow_methods": {_py_list(all_methods)},',
-            f'    "allow_headers": {_py_list(headers)},',
-        ]
-        if credentials:
-            items.append('    "allow_credentials": True,')
-        items.append('    "max_age": 600,')
-        return (
-            "# settings.py — first in MIDDLEWARE, so that it also answers preflights\n"
-            'MIDDLEWARE = ["corsight.django.CORSMiddleware", *MIDDLEWARE]\n'
-            "CORSIGHT = {\n" + "\n".join(items) + "\n}\n"
-        )
-    if server == "express":
-        opts = [
-            f"  origin: {_js_str(origin)},",
-            "  methods: [" + ", ".join(_js_str(m) for m in all_methods) + "],",
-            "  allowedHeaders: [" + ", ".join(_js_str(h) for h in headers) + "],",
-        ]
-        if credentials:
-            opts.append("  credentials: true,")
-        opts.append("  maxAge: 600,")
-        return (
-            "// npm install cors — before your routes\n"
-            'const cors = require("cors");\n'
-            "app.use(cors({\n" + "\n".join(opts) + "\n}));\n"
-        )
-    if server == "nginx":
-        lines = [
-            f"add_header Access-Control-Allow-Origin {_ng(origin)} always;",
-            "add_header Vary Origin always;",
-        ]
-        if credentials:
-            lines.append("add_header Access-Control-Allow-Credentials true always;")
-        pre = [
-            f"    add_header Access-Control-Allow-Origin {_ng(origin)} always;",
-            "    add_header Vary Origin always;",
-            f"    add_header Access-Control-Allow-Methods {_ng(', '.join(all_methods))} always;",
-        ]
-        if headers:
-            pre.append(f"    add_header Access-Control-Allow-Headers {_ng(', '.join(headers))} always;")
-        if credentials:
-            pre.append("    add_header Access-Control-Allow-Credentials true always;")
-        pre += ["    add_header Access-Control-Max-Age 600 always;", "    return 204;"]
-        return (
-            "# inside the location block (add_header in an `if` replaces the outer ones)\n"
-            "if ($request_method = OPTIONS) {\n" + "\n".join(pre) + "\n}\n" + "\n".join(lines) + "\n"
-        )
-    raise ValueError(f"unknown server {server!r}")
-
-
-def _js_str(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
-
-
-def _ng(text: str) -> str:
-    return '"' + text.replace('"', '\\"') + '"'
+        return export(policy, EXPORT_TARGET.get(server, server)).content
+    except (PolicyError, ExportError) as exc:
+        return f"# corsight cannot write this configuration safely: {exc}\n"
 
 
 class _CallableModule(types.ModuleType):
