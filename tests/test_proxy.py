@@ -62,6 +62,10 @@ async def stream(request: Request) -> Response:
     return StreamingResponse(chunks(), media_type="application/octet-stream")
 
 
+async def head_big(request: Request) -> Response:
+    return Response(headers={"Content-Length": "1000000"})
+
+
 def upstream_app() -> Starlette:
     methods = ["GET", "POST", "PUT", "DELETE", "PATCH", "HEAD"]
     return Starlette(routes=[
@@ -69,6 +73,7 @@ def upstream_app() -> Starlette:
         Route("/api/echo", echo, methods=methods),
         Route("/redirect/{code}", redirect, methods=methods),
         Route("/stream", stream),
+        Route("/head-big", head_big, methods=["HEAD"]),
     ])  # fmt: skip
 
 
@@ -524,6 +529,8 @@ def test_size_limits(upstream: str, client: httpx.Client) -> None:
         streamed = get(client, f"{proxy}/echo", method="POST", content=chunked())
         assert streamed.status_code == 413
         assert get(client, f"{proxy}/stream?n=4000").status_code == 200
+        head = get(client, f"{proxy}/head-big", method="HEAD")
+        assert head.status_code == 200 and head.headers["content-length"] == "1000000"  # no body, no limit
         with pytest.raises(httpx.RemoteProtocolError):
             get(client, f"{proxy}/stream?n=6000")  # no length known up front: cut at the limit
         assert get(client, f"{proxy}/echo", method="POST", content=b"x" * 10).status_code == 200

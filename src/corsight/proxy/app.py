@@ -337,7 +337,7 @@ class ProxyApp:
         config = self.config
         limit = config.max_response_bytes
         try:
-            if limit is not None and (response.content_length or 0) > limit:
+            if limit is not None and response.method != "HEAD" and (response.content_length or 0) > limit:
                 response.release()
                 await reply(send, decision, 502, f"upstream response larger than {limit} bytes\n".encode(),
                             result)  # fmt: skip

@@ -26,6 +26,7 @@ REQUEST_DROPPED = HOP_BY_HOP | {
     b"host", b"content-length", b"access-control-request-method",
     b"access-control-request-headers", b"access-control-request-private-network",
     b"x-forwarded-host", b"x-forwarded-proto", b"x-forwarded-port", b"forwarded",
+    b"expect",  # the server in front of the proxy already answered 100-continue
 }  # fmt: skip
 
 #: Response headers that would bind the proxy's own origin to what one upstream said
