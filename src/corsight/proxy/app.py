@@ -286,7 +286,7 @@ class ProxyApp:
             target = new_target
         body_done = body is None or state.done
         await self._respond(scope, receive if body_done else None, send, response, target, decision,
-                            result)  # fmt: skip
+                            result, redirected=hops > 0)  # fmt: skip
 
     async def _redirect(
         self, response: aiohttp.ClientResponse, target: Target, method: str, has_body: bool, hops: int
@@ -325,14 +325,18 @@ class ProxyApp:
         path = new.path[len(prefix):] if prefix and new.path.startswith(prefix) else new.path
         return base + (path if path.startswith("/") else "/" + path)
 
-    def _final_url(self, scope: Scope, target: Target) -> str:
+    def _final_url(self, scope: Scope, target: Target, redirected: bool) -> str:
         if self.upstream is None:
             return target.url
+        if not redirected:  # the URL the browser asked for
+            query: bytes = scope.get("query_string") or b""
+            path: str = (scope.get("raw_path") or scope["path"].encode("utf-8")).decode("latin-1")
+            return _base_url(scope) + path + ("?" + query.decode("latin-1") if query else "")
         return self._rewrite_location(scope, target.url, target)
 
     async def _respond(
         self, scope: Scope, receive: Receive | None, send: Send, response: aiohttp.ClientResponse,
-        target: Target, decision: Decision, result: Result,
+        target: Target, decision: Decision, result: Result, *, redirected: bool,
     ) -> None:  # fmt: skip
         config = self.config
         limit = config.max_response_bytes
@@ -351,7 +355,7 @@ class ProxyApp:
                     if n == b"location" else (n, v)
                     for n, v in raw
                 ]  # fmt: skip
-            raw.append((_FINAL_URL, self._final_url(scope, target).encode("latin-1")))
+            raw.append((_FINAL_URL, self._final_url(scope, target, redirected).encode("latin-1")))
             length = response.content_length
             if length is not None and length <= SMALL:
                 # Small bodies are read whole: one message to send, and a failure can still

@@ -78,6 +78,7 @@ class Forwarder:
         if ca_file is not None:
             self.ssl.load_verify_locations(ca_file)
         self._dns: dict[str, tuple[float, list[IPAddress]]] = {}
+        self._prefixes: dict[tuple[str, IPAddress, int], str] = {}
         self._session: aiohttp.ClientSession | None = None
 
     @property
@@ -145,8 +146,15 @@ class Forwarder:
     ) -> aiohttp.ClientResponse:
         """Send one request (no redirect following) and return the response, body unread."""
         address = await self.address(target)
-        host = f"[{address.compressed}]" if address.version == 6 else address.compressed
-        url = URL(f"{target.scheme}://{host}:{target.port}{target.path}", encoded=True)
+        key = (target.scheme, address, target.port)
+        prefix = self._prefixes.get(key)
+        if prefix is None:
+            host = f"[{address.compressed}]" if address.version == 6 else address.compressed
+            prefix = f"{target.scheme}://{host}:{target.port}"
+            if len(self._prefixes) >= DNS_CACHE_SIZE:
+                self._prefixes.clear()
+            self._prefixes[key] = prefix
+        url = URL(prefix + target.path, encoded=True)
         sni = target.host if target.scheme == "https" and target.ip is None else None
         try:
             return await self.session.request(
