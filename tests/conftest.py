@@ -27,9 +27,12 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
-    """A Playwright Browser on Debian's Chromium, shared by the session."""
+    """A Playwright Browser on Debian's Chromium, shared by a test module.
+
+    Module scope, not session: Playwright's sync API runs an event loop on the main thread
+    while it is open, and later modules that call ``asyncio.run`` must not find it there."""
     if not Path(CHROMIUM).exists():
         message = f"{CHROMIUM} is missing; `./run test` installs Debian's chromium package"
         if os.environ.get("CORSIGHT_REQUIRE_BROWSER") == "1":

@@ -86,7 +86,7 @@ def test_blocked_failure_shows_chrome_console_and_fix() -> None:
         "No 'Access-Control-Allow-Origin' header is present on the requested resource." in text
     )
     assert "→ preflight OPTIONS http://testserver/api" in text
-    assert "The server's CORS policy refuses this preflight (HTTP 403)" in text
+    assert "HTTP 403 from a CORS middleware" in text
     assert "the preflight response needs Access-Control-Allow-Origin: https://evil.example.net" in text
 
 

@@ -139,25 +139,12 @@ def _fix(result: CorsResult) -> list[str]:
         timeline=timeline,
     )
     fixes = diagnose(check)
-    summary = str(fixes.get("summary", ""))
-    if fixes.get("problem") == "auth" and _denied_by_cors_middleware(verdict):
-        # diagnose() reads a 403 preflight as authentication; a CORS middleware that refuses
-        # a preflight also answers 403, with the preflight's Vary and no Allow-Origin.
-        summary = "The server's CORS policy refuses this preflight (HTTP 403): it must allow the following."
-    lines = [summary]
+    lines = [str(fixes.get("summary", ""))]
     for need in fixes.get("headers", []):
         if not need["ok"]:
             now = "absent" if need["current"] is None else repr(need["current"])
             lines.append(f"the {need['on']} response needs {need['name']}: {need['value']} (now {now})")
     return [line for line in lines if line]
-
-
-def _denied_by_cors_middleware(verdict: Verdict) -> bool:
-    for exchange in verdict.exchanges:
-        if exchange.request.kind == "preflight" and exchange.response is not None:
-            vary = ",".join(v for n, v in exchange.response.headers if n.lower() == "vary").lower()
-            return "access-control-request-method" in vary
-    return False
 
 
 # --- talking to the application ---------------------------------------------------------------------

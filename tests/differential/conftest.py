@@ -26,7 +26,7 @@ def scripted_server(scenarios: list[Scenario]) -> Iterator[ScriptedServer]:
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def observations(
     chromium: Any, scripted_server: ScriptedServer, scenarios: list[Scenario]
 ) -> dict[str, Observation]:
