@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from corsight.errors import PolicyError
-from corsight.policy import Policy
+from corsight.policy import SETTINGS, Policy
 from corsight.routing import RouteKey, Router
 
 if sys.version_info >= (3, 11):
@@ -32,20 +32,6 @@ else:  # pragma: no cover - Python 3.10
     except ImportError:
         tomllib = None
 
-#: The Policy's keyword arguments, in the order problems are reported.
-SETTINGS = (
-    "allow_origins",
-    "allow_origin_regex",
-    "allow_methods",
-    "allow_headers",
-    "expose_headers",
-    "allow_credentials",
-    "max_age",
-    "allow_private_network",
-    "allow_origin_callback",
-    "origin_cache_size",
-    "origin_cache_ttl",
-)
 
 #: Problem ids, stable across releases (Django's system checks show them as ``corsight.E001``).
 IDS = {

@@ -41,6 +41,20 @@ MAX_MAX_AGE = 86400
 
 _WILDCARD = ("*",)
 
+#: Policy's keyword arguments that are plain data, which a config file or an export can hold.
+DATA_SETTINGS = (
+    "allow_origins",
+    "allow_origin_regex",
+    "allow_methods",
+    "allow_headers",
+    "expose_headers",
+    "allow_credentials",
+    "max_age",
+    "allow_private_network",
+)
+#: All of Policy's keyword arguments, in the order they are documented and reported.
+SETTINGS = (*DATA_SETTINGS, "allow_origin_callback", "origin_cache_size", "origin_cache_ttl")
+
 
 def _as_list(setting: str, value: Any, *, star_ok: bool = True) -> tuple[str, ...]:
     """Accept a list of strings (or ``"*"``); refuse a bare string, which would be a bug."""
@@ -247,19 +261,12 @@ class Policy:
 
     def settings(self) -> dict[str, Any]:
         """The normalized settings, as keyword arguments that rebuild this policy."""
-        return {
-            "allow_origins": list(self.allow_origins),
-            "allow_origin_regex": list(self.allow_origin_regex) or None,
-            "allow_methods": list(self.allow_methods),
-            "allow_headers": list(self.allow_headers),
-            "expose_headers": list(self.expose_headers),
-            "allow_credentials": self.allow_credentials,
-            "max_age": self.max_age,
-            "allow_private_network": self.allow_private_network,
-            "allow_origin_callback": self.allow_origin_callback,
-            "origin_cache_size": self.origin_cache_size,
-            "origin_cache_ttl": self.origin_cache_ttl,
-        }
+        settings = {name: getattr(self, name) for name in SETTINGS}
+        for name, value in settings.items():
+            if isinstance(value, tuple):
+                settings[name] = list(value)
+        settings["allow_origin_regex"] = settings["allow_origin_regex"] or None
+        return settings
 
     @property
     def allows_any_origin(self) -> bool:

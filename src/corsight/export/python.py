@@ -10,23 +10,13 @@ from typing import Any
 
 from corsight.export.model import Plan
 from corsight.export.targets import Exported
-
-_ORDER = (
-    "allow_origins",
-    "allow_origin_regex",
-    "allow_methods",
-    "allow_headers",
-    "expose_headers",
-    "allow_credentials",
-    "max_age",
-    "allow_private_network",
-)
+from corsight.policy import DATA_SETTINGS
 
 
 def _settings(plan: Plan) -> list[tuple[str, Any]]:
     settings = plan.policy.settings()
     items: list[tuple[str, Any]] = []
-    for key in _ORDER:
+    for key in DATA_SETTINGS:
         value = settings[key]
         if isinstance(value, list) and value == ["*"]:
             value = "*"
