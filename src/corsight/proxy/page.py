@@ -14,6 +14,8 @@ _STYLE = (
 
 
 def _items(values: tuple[str, ...]) -> str:
+    if values == ("*",):
+        return "any"
     return ", ".join(f"<code>{escape(v)}</code>" for v in values) or "none"
 
 
