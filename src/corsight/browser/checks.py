@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from corsight.browser.header_order import preflight_check_order
 from corsight.browser.messages import CorsError
 from corsight.browser.request import Request, is_cors_safelisted_method, is_token
 from corsight.browser.urls import URLError, canonical_url
@@ -184,10 +185,10 @@ class PreflightResult:
         *,
         authorization_covered_by_wildcard: bool = True,
     ) -> Failure | None:
-        """The first unsafe header (sorted) the result does not allow. With ``*`` and no
+        """The first unsafe header the result does not allow, in the order Chromium checks them
+        (its header-map order, see :mod:`corsight.browser.header_order`). With ``*`` and no
         credentials every name is allowed; Chromium 156 lets ``*`` cover Authorization too
         (verified), the Fetch standard does not (``authorization_covered_by_wildcard=False``)."""
-        names = request.unsafe_header_names()
         if not self.credentials and "*" in self.headers:
             if (
                 not authorization_covered_by_wildcard
@@ -200,10 +201,9 @@ class PreflightResult:
                     "authorization",
                 )
             return None
-        # [CR] Chromium reports the first refused name in sorted order, except that it
-        # looks at Content-Type last (seen in Chromium 156: `x-z` and `if-none-match` are
-        # reported before `content-type`).
-        for name in sorted(names, key=lambda n: n == "content-type"):
+        # [CR] Chromium reports the first refused name in its header vector, whose order comes
+        # from Blink's hash map of request headers (verified in Chromium 156).
+        for name in preflight_check_order(request):
             if name not in self.headers:
                 return Failure(CorsError.HEADER_DISALLOWED_BY_PREFLIGHT_RESPONSE, name, name)
         return None

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from urllib.parse import urljoin
 
 from corsight.browser.checks import HeaderList, get_header
+from corsight.browser.header_order import request_header_order
 from corsight.browser.messages import CorsError, NetError
 from corsight.browser.request import REQUEST_BODY_HEADER_NAMES, Request
 from corsight.browser.urls import (
@@ -112,5 +113,8 @@ def follow_redirect(
         body_bytes=body_bytes,
         use_cors_preflight=request.use_cors_preflight,
         dropped_headers=request.dropped_headers,
+        # [CR] Chromium removes headers from the request's header vector in place, so what
+        # remains keeps the order it had on the first request (verified in Chromium 156).
+        header_order=request.header_order or tuple(request_header_order(request.headers, request.url)),
     )
     return RedirectOutcome(request=next_request, tainted=new_taint, location=location)

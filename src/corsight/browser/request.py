@@ -331,6 +331,9 @@ class Request:
     body_bytes: bytes | None = None
     use_cors_preflight: bool = False
     dropped_headers: tuple[DroppedHeader, ...] = field(default=(), compare=False)
+    # Chromium's header-vector order as the request first went out (lower-cased names, see
+    # corsight.browser.header_order); a redirect keeps it. Empty: derive it from headers and url.
+    header_order: tuple[str, ...] = field(default=(), compare=False)
 
     def header(self, name: str) -> str | None:
         lower = name.lower()
