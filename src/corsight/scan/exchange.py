@@ -80,6 +80,7 @@ class Outcome:
     preflight_passed: bool = False
     pna_granted: bool = False
     note: str = ""
+    requests: int = 0  # sent on the wire for this probe, retries and redirects included
 
     @property
     def evidence(self) -> Hop | None:
@@ -137,6 +138,7 @@ def _same_site(target: Target, url: str) -> bool:
 
 
 def _failure(outcome: Outcome, exc: NetFailure) -> Outcome:
+    outcome.requests += exc.attempts
     outcome.net_error = exc.kind
     outcome.error = f"{exc.kind.value}: {exc.detail}"
     return outcome
@@ -154,6 +156,7 @@ async def send_direct(transport: Transport, target: Target, probe: Probe) -> Out
     except NetFailure as exc:
         outcome.hops.append(Hop("actual", "GET", target.url, tuple(headers), None, (), exc.detail))
         return _failure(outcome, exc)
+    outcome.requests += answer.attempts
     outcome.hops.append(Hop("actual", "GET", target.url, answer.sent, answer.status, answer.headers))
     if probe.origin is not None:
         inc, _ = cors_check(answer.headers, probe.origin, credentials_included=True)
@@ -203,6 +206,7 @@ async def send_fetch(transport: Transport, target: Target, probe: Probe) -> Outc
             _failure(outcome, exc)
             step = fetch.network_error(exc.kind, exc.detail)
             break
+        outcome.requests += answer.attempts
         outcome.hops.append(Hop(step.kind, step.method, step.url, answer.sent, answer.status, answer.headers))
         response = Response.of(answer.status, answer.headers)
         answers[(step.method, step.url)] = response
@@ -239,6 +243,7 @@ async def send_pna(transport: Transport, target: Target, probe: Probe) -> Outcom
     except NetFailure as exc:
         outcome.hops.append(Hop("preflight", "OPTIONS", target.url, tuple(headers), None, (), exc.detail))
         return _failure(outcome, exc)
+    outcome.requests += answer.attempts
     outcome.hops.append(Hop("preflight", "OPTIONS", target.url, answer.sent, answer.status, answer.headers))
     for credentials in ("include", "omit"):
         failure, _, _ = evaluate_preflight(

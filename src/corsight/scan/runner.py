@@ -127,14 +127,12 @@ async def _gather(transport: Transport, target: Target, probes: Iterable[Probe])
 async def scan_target(text: str, transport: Transport, options: ScanOptions) -> TargetResult:
     result = TargetResult(text.strip())
     started = time.monotonic()
-    before = transport.requests
     try:
         await _scan_into(result, text, transport, options)
     except TargetError as exc:
         result.error = f"invalid target: {exc}"
     except Exception as exc:  # never let one target stop the scan
         result.error = f"internal error: {exc.__class__.__name__}: {exc}"
-    result.requests = transport.requests - before
     result.seconds = time.monotonic() - started
     return result
 
@@ -149,6 +147,7 @@ async def _scan_into(result: TargetResult, text: str, transport: Transport, opti
     )
     if baseline.error is not None:
         result.error = baseline.error
+        result.requests = sum(o.requests for o in [baseline, *calibration])
         return
     accepted = [o for o in calibration if o.origin_trusted and o.probe.origin]
     result.trusted = [o.probe.origin for o in accepted if o.probe.origin]
@@ -164,6 +163,7 @@ async def _scan_into(result: TargetResult, text: str, transport: Transport, opti
         target,
         preflight_probes(hostile or f"https://{ATTACKER}", cross_trusted[0] if cross_trusted else None),
     )
+    result.requests = sum(o.requests for o in [baseline, *calibration, *attacks, *preflights])
     result.probe_errors = [
         f"{o.probe.label} ({o.probe.origin}): {o.error}"
         for o in [*calibration, *attacks, *preflights]
