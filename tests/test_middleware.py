@@ -256,3 +256,16 @@ def test_starlette_keyword_arguments_are_accepted_as_is() -> None:
     StarletteCORS(starlette_app(), **kwargs)
     middleware = ASGICors(starlette_app(), **kwargs)
     assert middleware.policy.allows_origin("https://www.example.org")
+
+
+def test_with_cors_headers_merges_vary_and_replaces_cors_headers_from_any_iterable() -> None:
+    from corsight.asgi import with_cors_headers
+    from corsight.engine import Engine
+
+    decision = Engine(Policy([APP])).decide("GET", APP)
+    app_headers = ((b"vary", b"Accept-Encoding"), (b"access-control-allow-origin", b"*"), (b"x-a", b"1"))
+    merged = with_cors_headers(iter(app_headers), decision)
+    assert (b"x-a", b"1") in merged
+    assert [v for n, v in merged if n == b"access-control-allow-origin"] == [APP.encode()]
+    assert [v for n, v in merged if n == b"vary"] == [b"Accept-Encoding, Origin"]
+    assert with_cors_headers((h for h in [(b"x-a", b"1")]), decision)[0] == (b"x-a", b"1")

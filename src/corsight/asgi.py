@@ -28,24 +28,48 @@ _CORS_REQUEST_HEADERS = frozenset({
 })  # fmt: skip
 
 
-def with_cors_headers(headers: RawHeaders, decision: Decision) -> list[tuple[bytes, bytes]]:
-    """The app's response headers with the decision's CORS headers and Vary merged in."""
-    out = []
-    vary: bytes | None = None
-    replaced = decision.raw_names
+def cors_request(headers: RawHeaders) -> tuple[str | None, str | None, str | None, bool]:
+    """The engine's inputs from ASGI request headers: ``Origin`` (several joined by ``", "``,
+    which never matches), ``Access-Control-Request-Method``, ``-Headers`` (decoded no further
+    than the engine reads) and whether ``-Private-Network`` is present."""
+    origin = request_method = request_headers = None
+    private_network = False
     for name, value in headers:
-        lower = name if name.islower() else name.lower()  # ASGI names are usually lowercase already
-        if lower == b"vary":
-            vary = value if vary is None else vary + b", " + value
-        elif lower not in replaced:
-            out.append((name, value))
-    out.extend(decision.raw_headers)
+        if name not in _CORS_REQUEST_HEADERS:  # one set lookup for the many other headers
+            continue
+        if name == b"origin":
+            text = value.decode("latin-1")
+            origin = text if origin is None else f"{origin}, {text}"
+        elif name == b"access-control-request-method":
+            request_method = value.decode("latin-1")
+        elif name == b"access-control-request-headers":
+            part = value[: MAX_REQUEST_HEADERS_LENGTH + 1].decode("latin-1")
+            request_headers = part if request_headers is None else f"{request_headers},{part}"
+        else:
+            private_network = True
+    return origin, request_method, request_headers, private_network
+
+
+def with_cors_headers(headers: RawHeaders, decision: Decision) -> list[tuple[bytes, bytes]]:
+    """The app's response headers with the decision's CORS headers and Vary merged in.
+
+    ASGI requires lowercase response header names, which makes the common case (the app sent
+    neither Vary nor a header the decision sets) a single filtering pass.
+    """
+    if not isinstance(headers, list):
+        headers = list(headers)
+    kept = [header for header in headers if header[0] not in decision.raw_conflicts]
+    if len(kept) == len(headers):
+        kept.extend(decision.raw_added)
+        return kept
+    vary = b", ".join(value for name, value in headers if name == b"vary") or None
+    kept = [header for header in headers if header[0] not in decision.raw_names and header[0] != b"vary"]
+    kept.extend(decision.raw_headers)
     if vary is not None:
-        merged = merge_vary(vary.decode("latin-1"), decision.vary)
-        out.append((b"vary", merged.encode("latin-1")))
+        kept.append((b"vary", merge_vary(vary.decode("latin-1"), decision.vary).encode("latin-1")))
     elif decision.raw_vary:
-        out.append((b"vary", decision.raw_vary))
-    return out
+        kept.append((b"vary", decision.raw_vary))
+    return kept
 
 
 class CORSMiddleware:
@@ -72,22 +96,7 @@ class CORSMiddleware:
         if engine is None:
             await self.app(scope, receive, send)
             return
-        origin = request_method = request_headers = None
-        private_network = False
-        for name, value in scope["headers"]:
-            if name not in _CORS_REQUEST_HEADERS:  # one set lookup for the many other headers
-                continue
-            if name == b"origin":
-                text = value.decode("latin-1")
-                origin = text if origin is None else f"{origin}, {text}"
-            elif name == b"access-control-request-method":
-                request_method = value.decode("latin-1")
-            elif name == b"access-control-request-headers":
-                # Decode no more than the engine will read: it denies anything longer.
-                part = value[: MAX_REQUEST_HEADERS_LENGTH + 1].decode("latin-1")
-                request_headers = part if request_headers is None else f"{request_headers},{part}"
-            else:
-                private_network = True
+        origin, request_method, request_headers, private_network = cors_request(scope["headers"])
         if engine.is_async:
             decision = await engine.adecide(
                 scope["method"], origin, request_method, request_headers, private_network

@@ -58,7 +58,8 @@ class Decision:
     """
 
     __slots__ = (
-        "body", "headers", "kind", "names", "raw_headers", "raw_names", "raw_vary", "reason",
+        "body", "headers", "kind", "names", "raw_added", "raw_conflicts", "raw_headers", "raw_names",
+        "raw_vary", "reason",
         "status", "status_line", "vary",
     )  # fmt: skip
 
@@ -84,6 +85,9 @@ class Decision:
         self.raw_headers = tuple((n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in headers)
         self.raw_names = frozenset(n for n, _ in self.raw_headers)
         self.raw_vary = vary.encode("latin-1")
+        #: What an app's response must not already have for :attr:`raw_added` to be appended as is.
+        self.raw_conflicts = self.raw_names | {b"vary"}
+        self.raw_added = self.raw_headers + (((b"vary", self.raw_vary),) if vary else ())
 
     @property
     def is_preflight(self) -> bool:

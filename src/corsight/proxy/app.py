@@ -18,7 +18,7 @@ from urllib.parse import urljoin
 
 import aiohttp
 
-from corsight.asgi import with_cors_headers
+from corsight.asgi import cors_request, with_cors_headers
 from corsight.engine import Decision, Engine, Kind
 from corsight.proxy import headers as hdrs
 from corsight.proxy.accesslog import AccessLog
@@ -110,21 +110,8 @@ class ProxyApp:
 
     async def http(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = time.perf_counter()
-        origin = request_method = request_headers = None
-        private_network = False
-        present: set[bytes] = set()
-        for name, value in scope["headers"]:
-            present.add(name)
-            if name == b"origin":
-                text = value.decode("latin-1")
-                origin = text if origin is None else f"{origin}, {text}"
-            elif name == b"access-control-request-method":
-                request_method = value.decode("latin-1")
-            elif name == b"access-control-request-headers":
-                part = value.decode("latin-1")
-                request_headers = part if request_headers is None else f"{request_headers},{part}"
-            elif name == b"access-control-request-private-network":
-                private_network = True
+        origin, request_method, request_headers, private_network = cors_request(scope["headers"])
+        present = {name for name, _ in scope["headers"]}
         method = scope["method"]
         decision = self.engine.decide(method, origin, request_method, request_headers, private_network)
         entry: dict[str, Any] = {"method": method, "origin": origin, "cors": decision.kind.value}
