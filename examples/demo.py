@@ -1,5 +1,7 @@
 """The corsight demo: a CORS failure shown in real Chromium, diagnosed by `corsight check`,
-and fixed by corsight's middleware. Everything runs on loopback (127.0.0.1).
+fixed by corsight's middleware; the usual copied "fix" caught by `corsight scan`; the same
+failure worked around with `corsight proxy`; the policy written for nginx by
+`corsight export`. Everything runs on loopback (127.0.0.1).
 
     ./run demo            (or: python -m examples.demo [--json])
 """
@@ -49,10 +51,12 @@ def todo_api() -> Any:
     from starlette.responses import JSONResponse
     from starlette.routing import Route
 
-    async def save(request: Request) -> JSONResponse:
-        return JSONResponse({"saved": await request.json()})
+    async def todo(request: Request) -> JSONResponse:
+        if request.method == "PUT":
+            return JSONResponse({"saved": await request.json()})
+        return JSONResponse({"title": "write the demo"})
 
-    return Starlette(routes=[Route("/todos/1", save, methods=["GET", "PUT"])])
+    return Starlette(routes=[Route("/todos/1", todo, methods=["GET", "PUT"])])
 
 
 def page_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -126,6 +130,26 @@ def corsight_check_cli(api_url: str, origin: str, as_json: bool) -> dict[str, An
     return dict(json.loads(verdict.stdout))
 
 
+def corsight_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    command = [sys.executable, "-m", "corsight", *args]
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+def copied_snippet_api() -> Any:
+    """The fix most articles give: Starlette's middleware with '*' and credentials, which
+    Starlette turns into "reflect every origin" — any website can read the user's data."""
+    from starlette.middleware.cors import CORSMiddleware as StarletteCORS
+
+    return StarletteCORS(todo_api(), allow_origins=["*"], allow_credentials=True, allow_methods=["*"])
+
+
+def scan_findings(url: str, front_end: str) -> dict[str, Any]:
+    args = ["scan", url, "--origin", front_end, "--json", "--fail-on", "never", "--no-progress"]
+    report = json.loads(corsight_cli(*args).stdout)
+    findings = [f for r in report["results"] for f in r["findings"]]
+    return {"high": sorted({f["class"] for f in findings if f["severity"] == "high"}), "count": len(findings)}
+
+
 def _quote(arg: str) -> str:
     return f"'{arg}'" if any(c in arg for c in " {}\"") else arg
 
@@ -137,14 +161,15 @@ def main() -> int:
     os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
     from playwright.sync_api import sync_playwright
 
+    from corsight import Policy, PolicyError
     from corsight.asgi import CORSMiddleware
+    from corsight.proxy import ProxyConfig, create_app
 
     def say(text: str = "") -> None:
         if not options.json:
             print(text, flush=True)
 
     api_port, page_port = free_port(), free_port()
-    outcome: dict[str, Any] = {}
     with serve(page_app, page_port, asgi=False) as page_url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         say(f"Front end: {page_url}   API: http://127.0.0.1:{api_port}   (all on loopback)\n")
@@ -166,20 +191,61 @@ def main() -> int:
         with serve(CORSMiddleware(todo_api(), **settings), api_port, asgi=True) as api:
             after = in_chromium(browser, page_url, f"{api}/todos/1")
             fixed_check = corsight_check_cli(f"{api}/todos/1", page_url, as_json=True)
-        say(f"   Real Chromium: {'allowed' if after['ok'] else 'BLOCKED'}"
-            f" -> {after.get('status')} {after.get('body', after.get('error'))}")
-        say(f"   corsight check: {'allowed' if fixed_check['allowed'] else 'blocked'}")
+            say(f"   Real Chromium: {'allowed' if after['ok'] else 'BLOCKED'}"
+                f" -> {after.get('status')} {after.get('body', after.get('error'))}")
+            say(f"   corsight check: {'allowed' if fixed_check['allowed'] else 'blocked'}")
+            say("\n4. corsight scan: is the fix safe? And the fix most articles suggest instead?")
+            fixed_scan = scan_findings(f"{api}/todos/1", page_url)
+        say(f"   corsight's fix: no high finding ({fixed_scan['count']} lower finding(s))"
+            if not fixed_scan["high"] else f"   corsight's fix: HIGH {fixed_scan['high']}")
+        with serve(copied_snippet_api(), api_port, asgi=True) as api:
+            copied_scan = scan_findings(f"{api}/todos/1", page_url)
+        say(f"   Starlette with allow_origins=['*'], allow_credentials=True: HIGH {copied_scan['high']}")
+        say("   corsight refuses that configuration at start-up instead:")
+        try:
+            Policy(["*"], allow_credentials=True)
+        except PolicyError as error:
+            say(f"   PolicyError: {error}")
+
+        say("\n5. Can't change the API? corsight proxy in front of it (upstream mode):")
+        proxy_port = free_port()
+        with serve(todo_api(), api_port, asgi=True) as api:
+            # Loopback is refused as a target by default: allow exactly this upstream.
+            config = ProxyConfig(
+                allow_origins=(page_url,), upstream=api, allow_credentials=True, cookies=True,
+                allow_targets=(f"127.0.0.1:{api_port}",), access_log="off",
+            )  # fmt: skip
+            with serve(create_app(config), proxy_port, asgi=True) as proxy:
+                proxied = in_chromium(browser, page_url, f"{proxy}/todos/1")
+        say(f"   Real Chromium through the proxy: {'allowed' if proxied['ok'] else 'BLOCKED'}"
+            f" -> {proxied.get('status')} {proxied.get('body', proxied.get('error'))}")
         browser.close()
-        outcome = {
-            "before": {"chromium_allowed": before["ok"], "console": before["console"],
-                       "corsight_allowed": predicted["allowed"], "corsight_error": predicted["error"],
-                       "message_matches": same},
-            "after": {"chromium_allowed": after["ok"], "status": after.get("status"),
-                      "corsight_allowed": fixed_check["allowed"]},
-        }  # fmt: skip
+
+    say("\n6. The same policy for nginx, proved in real nginx by the tests (corsight export --to nginx):")
+    flags = [f"--allow-origin={page_url}", "--allow-method=GET,PUT,DELETE", "--allow-header=Content-Type",
+             "--allow-credentials"]  # fmt: skip
+    nginx = corsight_cli("export", "--to", "nginx", *flags)
+    lines = [line for line in nginx.stdout.splitlines() if line and not line.startswith("#")]
+    for line in lines[:6]:
+        say(f"   {line}")
+    say(f"   ... ({len(lines)} lines)")
+    outcome = {
+        "before": {"chromium_allowed": before["ok"], "console": before["console"],
+                   "corsight_allowed": predicted["allowed"], "corsight_error": predicted["error"],
+                   "message_matches": same},
+        "after": {"chromium_allowed": after["ok"], "status": after.get("status"),
+                  "corsight_allowed": fixed_check["allowed"]},
+        "scan": {"fixed_high": fixed_scan["high"], "copied_snippet_high": copied_scan["high"]},
+        "proxy": {"chromium_allowed": proxied["ok"], "status": proxied.get("status")},
+        "export": {"nginx_ok": nginx.returncode == 0, "lines": len(lines)},
+    }  # fmt: skip
     if options.json:
         print(json.dumps(outcome, indent=2))
-    good = not before["ok"] and same and after["ok"] and fixed_check["allowed"]
+    good = (
+        not before["ok"] and same and after["ok"] and fixed_check["allowed"]
+        and not fixed_scan["high"] and "any-origin" in copied_scan["high"]
+        and proxied["ok"] and nginx.returncode == 0
+    )  # fmt: skip
     say("\nDemo complete: failure shown, diagnosed and fixed." if good else "\nDemo FAILED.")
     return 0 if good else 1
 

@@ -25,3 +25,7 @@ def test_demo_shows_diagnoses_and_fixes(chromium: Any) -> None:
     assert outcome["before"]["corsight_allowed"] is False
     assert outcome["before"]["message_matches"] is True
     assert outcome["after"] == {"chromium_allowed": True, "status": 200, "corsight_allowed": True}
+    assert outcome["scan"]["fixed_high"] == []
+    assert "any-origin" in outcome["scan"]["copied_snippet_high"]
+    assert outcome["proxy"] == {"chromium_allowed": True, "status": 200}
+    assert outcome["export"]["nginx_ok"] is True
