@@ -61,7 +61,7 @@ def test_credentials_table(
         (acao(O + "/"), False, E.ALLOW_ORIGIN_MISMATCH, O + "/"),
         (acao("https://other.invalid"), False, E.ALLOW_ORIGIN_MISMATCH, "https://other.invalid"),
         (acao(O), True, E.INVALID_ALLOW_CREDENTIALS, ""),
-        (acao(O) + [("Access-Control-Allow-Credentials", "True")], True,
+        ([*acao(O), ("Access-Control-Allow-Credentials", "True")], True,
          E.INVALID_ALLOW_CREDENTIALS, "True"),
         (acao(O) + [("Access-Control-Allow-Credentials", "true")] * 2, True,
          E.INVALID_ALLOW_CREDENTIALS, "true, true"),
@@ -104,7 +104,7 @@ def pre(method: str = "PUT", headers: dict[str, str] | None = None, credentials:
 @pytest.mark.parametrize("status", range(200, 207))
 def test_preflight_ok_statuses(status: int) -> None:
     failure, _, result = evaluate_preflight(
-        pre(), status, acao(O) + [("Access-Control-Allow-Methods", "PUT")], O
+        pre(), status, [*acao(O), ("Access-Control-Allow-Methods", "PUT")], O
     )
     assert failure is None and result is not None
 
@@ -118,7 +118,7 @@ def test_preflight_bad_statuses(status: int) -> None:
 
 @pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
 def test_preflight_redirect(status: int) -> None:
-    failure, _, _ = evaluate_preflight(pre(), status, acao(O) + [("Location", API)], O)
+    failure, _, _ = evaluate_preflight(pre(), status, [*acao(O), ("Location", API)], O)
     assert failure is not None and failure.kind is E.PREFLIGHT_DISALLOWED_REDIRECT
 
 
@@ -156,7 +156,7 @@ STAR = [
 def test_preflight_star_vectors(
     ok: bool, creds: bool, acam: str, acah: str, method: str, header: str | None
 ) -> None:
-    headers = acao(O) + [("Access-Control-Allow-Methods", acam), ("Access-Control-Allow-Headers", acah)]
+    headers = [*acao(O), ("Access-Control-Allow-Methods", acam), ("Access-Control-Allow-Headers", acah)]
     if creds:
         headers.append(("Access-Control-Allow-Credentials", "true"))
     request = pre(method, {header: "1"} if header else None, "include" if creds else "omit")
@@ -165,7 +165,7 @@ def test_preflight_star_vectors(
 
 
 def test_method_hint_is_the_method_as_sent() -> None:
-    failure, _, _ = evaluate_preflight(pre("Patch"), 200, acao(O) + [("Access-Control-Allow-Methods", "PATCH")], O)
+    failure, _, _ = evaluate_preflight(pre("Patch"), 200, [*acao(O), ("Access-Control-Allow-Methods", "PATCH")], O)
     assert failure is not None and failure.kind is E.METHOD_DISALLOWED_BY_PREFLIGHT_RESPONSE
     assert failure.hint == "Patch"
 
@@ -177,7 +177,7 @@ def test_header_hint_is_first_sorted_name() -> None:
 
 
 def test_authorization_and_wildcard() -> None:
-    headers = acao(O) + [("Access-Control-Allow-Headers", "*")]
+    headers = [*acao(O), ("Access-Control-Allow-Headers", "*")]
     request = pre("GET", {"Authorization": "x", "X-C": "1"})
     # (Chromium 156) '*' still covers Authorization without credentials.
     failure, checks, _ = evaluate_preflight(request, 200, headers, O)
@@ -188,7 +188,7 @@ def test_authorization_and_wildcard() -> None:
         request, 200, headers, O, authorization_covered_by_wildcard=False
     )
     assert failure is not None and failure.hint == "authorization"
-    listed = acao(O) + [("Access-Control-Allow-Headers", "*, Authorization")]
+    listed = [*acao(O), ("Access-Control-Allow-Headers", "*, Authorization")]
     assert evaluate_preflight(request, 200, listed, O, authorization_covered_by_wildcard=False)[0] is None
 
 
@@ -201,7 +201,7 @@ def test_authorization_and_wildcard() -> None:
     ],
 )
 def test_unparsable_lists(name: str, value: str, kind: CorsError) -> None:
-    failure, _, _ = evaluate_preflight(pre("PUT", {"x-a": "1"}), 200, acao(O) + [(name, value)], O)
+    failure, _, _ = evaluate_preflight(pre("PUT", {"x-a": "1"}), 200, [*acao(O), (name, value)], O)
     assert failure is not None and failure.kind is kind
 
 

@@ -5,6 +5,8 @@ Expected console texts are the ones headless Chromium 156 printed for the same e
 
 from __future__ import annotations
 
+import itertools
+
 from corsight.browser import CorsError, NetError, PreflightCache, Response, prepare_request, simulate
 from corsight.browser.messages import chrome_message, encode_hint, firefox_message
 
@@ -134,7 +136,7 @@ def test_redirect_chain_taints_and_names_both_urls() -> None:
 
 def _origin_on_last_hop(chain: list[str]) -> str:
     responses = {}
-    for here, there in zip(chain, chain[1:]):
+    for here, there in itertools.pairwise(chain):
         responses[("GET", here)] = R(302, ("Access-Control-Allow-Origin", "*"), ("Location", there))
     responses[("GET", chain[-1])] = R(200, ("Access-Control-Allow-Origin", "*"))
     v = simulate(prepare_request(chain[0], origin=O), responses)
