@@ -66,7 +66,7 @@ def test_dot_segments_are_not_resolved() -> None:
 
 def test_default_policy_and_bad_routes() -> None:
     assert Router({"/api/": API}, default=PUBLIC).policy_for("/x") is PUBLIC
-    with pytest.raises(PolicyError, match="must be a path starting with '/'"):
+    with pytest.raises(PolicyError, match="write a path starting with '/'"):
         Router({"api/": API})
     with pytest.raises(PolicyError, match=r"not a corsight\.Policy"):
         Router({"/api/": {"allow_origins": ["*"]}})  # type: ignore[dict-item]

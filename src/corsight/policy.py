@@ -40,6 +40,7 @@ DEFAULT_METHODS = ("GET", "HEAD", "POST")
 MAX_MAX_AGE = 86400
 
 _WILDCARD = ("*",)
+_TOKEN_FIX = "use only letters, digits and !#$%&'*+-.^_`|~ (no spaces, colons or commas)"
 
 #: Policy's keyword arguments that are plain data, which a config file or an export can hold.
 DATA_SETTINGS = (
@@ -65,13 +66,15 @@ def _as_list(setting: str, value: Any, *, star_ok: bool = True) -> tuple[str, ..
     try:
         items = tuple(value)
     except TypeError:
-        raise PolicyError(f"{setting}: expected a list of strings, got {value!r}") from None
+        raise PolicyError(
+            f"{setting}: expected a list of strings, got {value!r}; write e.g. {setting}=['...']"
+        ) from None
     for item in items:
         if not isinstance(item, str):
-            raise PolicyError(f"{setting}: {item!r} is not a string")
+            raise PolicyError(f"{setting}: {item!r} is not a string; write each entry as a string")
     if "*" in items:
         if not star_ok:
-            raise PolicyError(f"{setting}: '*' is not allowed here")
+            raise PolicyError(f"{setting}: '*' is not allowed here; write the patterns themselves")
         if len(items) > 1:
             others = ", ".join(repr(i) for i in items if i != "*")
             raise PolicyError(f"{setting}: '*' already allows everything; remove {others}")
@@ -86,7 +89,7 @@ def _methods(value: Any) -> tuple[str, ...]:
     result = []
     for method in methods:
         if not is_token(method):
-            raise PolicyError(f"allow_methods: {method!r} is not an HTTP method name (a token)")
+            raise PolicyError(f"allow_methods: {method!r} is not an HTTP method name (a token); {_TOKEN_FIX}")
         # Browsers uppercase only the six standard methods; `patch` stays `patch` on the
         # wire and must be listed as the page's script writes it.
         upper = method.upper()
@@ -103,7 +106,7 @@ def _header_names(setting: str, value: Any, *, forbidden: frozenset[str] = froze
     result = []
     for name in names:
         if not is_token(name):
-            raise PolicyError(f"{setting}: {name!r} is not an HTTP header name (a token)")
+            raise PolicyError(f"{setting}: {name!r} is not an HTTP header name (a token); {_TOKEN_FIX}")
         lower = name.lower()
         if lower in forbidden or lower.startswith(("sec-", "proxy-")):
             hint = (
@@ -179,7 +182,9 @@ class Policy:
             ("allow_private_network", allow_private_network),
         ):
             if not isinstance(flag, bool):
-                raise PolicyError(f"{setting}: expected True or False, got {flag!r}")
+                raise PolicyError(
+                    f"{setting}: expected True or False, got {flag!r}; write True or False, not a string"
+                )
         origins = _as_list("allow_origins", allow_origins)
         if allow_origin_regex is None:
             regexes: tuple[str, ...] = ()
@@ -221,19 +226,26 @@ class Policy:
                 "literally named '*'; list the headers script may read"
             )
         if allow_origin_callback is not None and not callable(allow_origin_callback):
-            raise PolicyError(f"allow_origin_callback: {allow_origin_callback!r} is not callable")
+            raise PolicyError(
+                f"allow_origin_callback: {allow_origin_callback!r} is not callable; "
+                "pass a function of the origin that returns True or False"
+            )
         if (
             isinstance(origin_cache_size, bool)
             or not isinstance(origin_cache_size, int)
             or origin_cache_size < 0
         ):
-            raise PolicyError(f"origin_cache_size: {origin_cache_size!r} must be a whole number >= 0")
+            raise PolicyError(
+                f"origin_cache_size: {origin_cache_size!r} is not a count; use a whole number >= 0"
+            )
         if (
             isinstance(origin_cache_ttl, bool)
             or not isinstance(origin_cache_ttl, (int, float))
             or origin_cache_ttl < 0
         ):
-            raise PolicyError(f"origin_cache_ttl: {origin_cache_ttl!r} must be a number of seconds >= 0")
+            raise PolicyError(
+                f"origin_cache_ttl: {origin_cache_ttl!r} is not a duration; use a number of seconds >= 0"
+            )
         set_ = object.__setattr__
         set_(self, "allow_origins", normalized)
         set_(self, "allow_origin_regex", regexes)

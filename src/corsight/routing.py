@@ -48,7 +48,9 @@ class Router:
             if policy is None:
                 return None
             if not isinstance(policy, Policy):
-                raise PolicyError(f"routes: {policy!r} is not a corsight.Policy")
+                raise PolicyError(
+                    f"routes: {policy!r} is not a corsight.Policy; map each path to Policy(...) or None"
+                )
             return engines.setdefault(id(policy), Engine(policy))
 
         self._exact: dict[str, Engine | None] = {}
@@ -59,7 +61,9 @@ class Router:
             if isinstance(key, re.Pattern):
                 self._patterns.append((key, target))
             elif not isinstance(key, str) or not key.startswith("/"):
-                raise PolicyError(f"routes: {key!r} must be a path starting with '/' or a compiled regex")
+                raise PolicyError(
+                    f"routes: {key!r} is not a route; write a path starting with '/' or a compiled regex"
+                )
             elif "*" in key:
                 self._patterns.append((_glob(key), target))
             elif key.endswith("/"):
