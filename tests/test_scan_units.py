@@ -155,3 +155,32 @@ def test_without_an_accepted_trusted_origin_only_baseless_probes_are_sent() -> N
         "http-origin",
     }
     assert "--origin" in skipped["prefix-match"]
+
+
+def test_the_omit_replay_request_is_what_prepare_request_gives() -> None:
+    # exchange.send_fetch derives the credentials-"omit" request with dataclasses.replace
+    # instead of preparing it again; that holds only while credentials feed nothing else.
+    from dataclasses import replace
+
+    from corsight.browser import prepare_request
+    from corsight.scan.exchange import _request, page_origin
+
+    target = parse_target("https://api.victim.example/v1/me?x=1")
+    bases = [Origin("https", "www.victim.example", 443)]
+    probes = [*attack_probes(target, bases), *preflight_probes(f"https://{ATTACKER}", None)]
+    for probe in probes:
+        if probe.kind == "pna" or probe.origin is None:
+            continue
+        derived = replace(_request(target, probe, "include"), credentials="omit")
+        prepared = prepare_request(
+            target.url,
+            origin=page_origin(probe.origin),
+            method=probe.method,
+            headers=list(probe.headers),
+            credentials="omit",
+        )
+        assert derived == prepared
+        assert (derived.dropped_headers, derived.header_order) == (
+            prepared.dropped_headers,
+            prepared.header_order,
+        )

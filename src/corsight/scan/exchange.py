@@ -9,7 +9,8 @@ the model's verdicts, not rules of the scanner's own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -113,9 +114,11 @@ class Outcome:
         return self.without_credentials and self.include_error is CorsError.WILDCARD_ORIGIN_NOT_ALLOWED
 
 
+@lru_cache(maxsize=1024)
 def page_origin(text: str) -> Origin:
     """The probe's origin as the model's :class:`Origin`; hosts with characters that the
-    model's strict parser refuses are split by hand (the point of those probes)."""
+    model's strict parser refuses are split by hand (the point of those probes). Cached: every
+    URL is probed with the same few dozen origins."""
     try:
         return parse_origin(text)
     except URLError:
@@ -218,7 +221,9 @@ async def send_fetch(transport: Transport, target: Target, probe: Probe) -> Outc
     if outcome.with_credentials:
         outcome.exposed = verdict.exposed_headers
     if probe.kind == "get" and outcome.net_error is None:
-        omitted = simulate(_request(target, probe, "omit"), answers)
+        # The same request with credentials "omit" (prepare_request's result differs only in
+        # that field), replayed against the same answers.
+        omitted = simulate(replace(request, credentials="omit"), answers)
         outcome.without_credentials = omitted.allowed and omitted.complete
         outcome.omit_error = omitted.cors_error
         if outcome.without_credentials and not outcome.with_credentials:
