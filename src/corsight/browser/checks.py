@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from corsight.browser.header_order import preflight_check_order
 from corsight.browser.messages import CorsError
-from corsight.browser.request import Request, is_cors_safelisted_method, is_token
+from corsight.browser.request import Request, is_cors_safelisted_method
 from corsight.browser.urls import URLError, canonical_url
+from corsight.httpsyntax import is_token
 
 HeaderList = Sequence[tuple[str, str]]
 

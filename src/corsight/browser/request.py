@@ -20,12 +20,12 @@ from corsight.browser.messages import (
     invalid_method_message,
 )
 from corsight.browser.urls import Origin, canonical_url, parse_origin
+from corsight.httpsyntax import is_token
 
 Credentials = Literal["omit", "same-origin", "include"]
 BodyKind = Literal["none", "bytes", "stream"]
 Headers = Mapping[str, str] | Sequence[tuple[str, str]] | None
 
-TCHARS = frozenset("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 HTTP_WHITESPACE = "\t\n\r "
 SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
 NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
@@ -81,10 +81,6 @@ class RequestError(TypeError):
     def __init__(self, message: TypeErrorMessage) -> None:
         super().__init__(message.text)
         self.message = message
-
-
-def is_token(text: str) -> bool:
-    return bool(text) and all(c in TCHARS for c in text)
 
 
 # --- methods ---------------------------------------------------------------------------------
