@@ -6,7 +6,7 @@ received) and returns outcomes that name the Chromium error kind and the hint Ch
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from corsight.browser.header_order import preflight_check_order
@@ -328,7 +328,3 @@ def exposed_header_names(headers: HeaderList, *, credentials_included: bool) -> 
         exposed = set(present)
     readable = (present & SAFELISTED_RESPONSE_HEADERS) | (present & exposed)
     return sorted(readable - FORBIDDEN_RESPONSE_HEADERS)
-
-
-def all_unique_names(headers: Iterable[tuple[str, str]]) -> list[str]:
-    return sorted({n.lower() for n, _ in headers})

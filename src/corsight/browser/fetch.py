@@ -21,6 +21,7 @@ from typing import Literal
 
 from corsight.browser.cache import PreflightCache
 from corsight.browser.checks import (
+    FORBIDDEN_RESPONSE_HEADERS,
     Check,
     Failure,
     cors_check,
@@ -312,7 +313,7 @@ class Fetch:
             self._current = outcome.request
             return self._begin_hop()
         if not self._cors_flag:
-            names = sorted({n.lower() for n, _ in response.headers} - {"set-cookie", "set-cookie2"})
+            names = sorted({n.lower() for n, _ in response.headers} - FORBIDDEN_RESPONSE_HEADERS)
             return self._verdict(True, exposed=names)
         exposed = exposed_header_names(response.headers, credentials_included=req.credentials_included)
         self._check("actual", "exposed-headers", True, "script can read: " + ", ".join(exposed))
