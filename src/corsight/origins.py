@@ -119,22 +119,13 @@ def _normalize_host(host: str, value: str, setting: str) -> str:
     return host
 
 
-def normalize_origin(value: str, setting: str = "allow_origins") -> str:
-    """The browser serialization of a configured origin (``null`` stays ``null``).
+def normalize_allowed(value: str, setting: str = "allow_origins") -> str:
+    """The browser serialization of a configured origin or pattern (``*`` and ``null`` stay).
 
     Lowercases scheme and host, converts international names to punycode and drops the
-    default port; raises :class:`PolicyError` for anything that is not an origin.
+    default port; raises :class:`PolicyError` for anything that is neither an origin nor a
+    subdomain/any-port pattern.
     """
-    if value == "null":
-        return value
-    parts = _split(value, setting)
-    if parts.port == "*" or parts.host.startswith("*."):
-        raise _fail(setting, value, "is a pattern, not an origin", "list it in allow_origins")
-    return _serialize(parts)
-
-
-def normalize_allowed(value: str, setting: str = "allow_origins") -> str:
-    """Like :func:`normalize_origin`, but also accepts ``*`` and subdomain/any-port patterns."""
     if value in ("*", "null"):
         return value
     return _serialize(_split(value, setting))
