@@ -226,6 +226,21 @@ def _item_problems(
     return found
 
 
+def without_repeats(problems: list[Problem]) -> list[Problem]:
+    """``problems`` with each one once: the same problem is met again when a setting is
+    inherited by several routes or tried both alone and with the others."""
+    return list({(p.id, p.setting, p.message, repr(p.value)): p for p in problems}.values())
+
+
+def ends_anchored(pattern: str) -> bool:
+    """Whether a regex ends with an unescaped ``$`` or with ``\\Z``: the only regexes that
+    ``re.match`` (flask-cors, django-cors-headers) applied to a whole string, not a prefix."""
+    if pattern.endswith("\\Z"):
+        return True
+    head = pattern[:-1]
+    return pattern.endswith("$") and (len(head) - len(head.rstrip("\\"))) % 2 == 0
+
+
 def _with_source(problem: Problem, source: str) -> Problem:
     if not source:
         return problem
@@ -372,7 +387,7 @@ def from_mapping(
         ]
         routes.append((compiled, policy))
         written.append((key, policy))
-    problems = list({(p.id, p.setting, p.message, repr(p.value)): p for p in problems}.values())
+    problems = without_repeats(problems)
     if problems:
         return Loaded(None, problems)
     if not merged and routes:

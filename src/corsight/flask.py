@@ -33,6 +33,8 @@ from corsight.config import (
     ConfigError,
     Problem,
     build_policy,
+    ends_anchored,
+    without_repeats,
 )
 from corsight.engine import Decision, Engine
 from corsight.errors import PolicyError
@@ -108,15 +110,6 @@ def _as_items(value: Any) -> Any:
     return value
 
 
-def _ends_anchored(pattern: str) -> bool:
-    if pattern.endswith("\\Z"):
-        return True
-    if not pattern.endswith("$"):
-        return False
-    backslashes = len(pattern[:-1]) - len(pattern[:-1].rstrip("\\"))
-    return backslashes % 2 == 0
-
-
 def _is_corsight_pattern(text: str) -> bool:
     """``https://*.example.com`` or ``http://localhost:*``: a corsight origin pattern."""
     if set(text) & _REGEX_CHARS != {"*"}:
@@ -145,7 +138,7 @@ def _origins(value: Any, setting: str, source: str, problems: list[Problem]) -> 
         if pattern is None:
             origins.append(item)  # not a string: the Policy names the problem
             continue
-        if not _ends_anchored(pattern):
+        if not ends_anchored(pattern):
             problems.append(
                 Problem(
                     E_PREFIX_REGEX,
@@ -294,7 +287,7 @@ def _route_key(key: Any, setting: str, problems: list[Problem]) -> RouteKey | ob
     if key in _EVERY_PATH:
         return _EVERY
     text = key.removeprefix("^")
-    exact = _ends_anchored(text) and not text.endswith("\\Z")
+    exact = ends_anchored(text) and not text.endswith("\\Z")
     if exact:
         text = text[:-1]
     for suffix in ("/.*", "/*", ".*"):
@@ -358,7 +351,7 @@ def router_from_options(options: Mapping[str, Any], config: Mapping[str, Any] | 
             default = policy
         else:
             routes.append((route, policy))  # type: ignore[arg-type]
-    problems = list({(p.id, p.setting, p.message, repr(p.value)): p for p in problems}.values())
+    problems = without_repeats(problems)
     if problems:
         raise ConfigError(problems)
     return Router(routes, default=default)

@@ -17,7 +17,9 @@ from corsight.config import (
     Loaded,
     Problem,
     build_policy,
+    ends_anchored,
     from_mapping,
+    without_repeats,
 )
 from corsight.policy import Policy
 from corsight.routing import RouteKey, Router
@@ -63,13 +65,6 @@ W_ORDER = "W004"  # the middleware comes after one that can answer first
 W_TWO_MIDDLEWARES = "W005"  # django-cors-headers' middleware is still there
 
 _EVERY_PATH = frozenset({r"^.*$", r".*", r"^.*", r"^/.*$", r"^/.*", r"/.*"})
-
-
-def _ends_anchored(pattern: str) -> bool:
-    if pattern.endswith("\\Z"):
-        return True
-    head = pattern[:-1]
-    return pattern.endswith("$") and (len(head) - len(head.rstrip("\\"))) % 2 == 0
 
 
 def read(settings: Any) -> Loaded:
@@ -181,7 +176,7 @@ def from_cors_headers(values: Mapping[str, Any]) -> Loaded:
     policy, found = build_policy(settings, name)
     problems += found
     route = _urls(given.get("urls"), problems) if "urls" in given else None
-    problems = list({(p.id, p.setting, p.message, repr(p.value)): p for p in problems}.values())
+    problems = without_repeats(problems)
     if problems or policy is None:
         return Loaded(None, problems)
     if route is None:
@@ -219,7 +214,7 @@ def _regexes(value: Any, setting: str, problems: list[Problem]) -> Any:
         if not isinstance(pattern, str):
             patterns.append(pattern)
             continue
-        if not _ends_anchored(pattern):
+        if not ends_anchored(pattern):
             problems.append(
                 Problem(
                     E_PREFIX_REGEX,
