@@ -30,12 +30,16 @@ _DECISION: Any = (
 _server_log = logging.getLogger("aiohttp.server")
 
 
-def _apply(response: web.StreamResponse, decision: Decision) -> None:
-    if response.prepared:
-        return  # headers already sent; setup()'s on_response_prepare handled them
+def _set_cors_headers(response: web.StreamResponse, decision: Decision) -> None:
     vary = [("Vary", v) for v in response.headers.getall("Vary", [])]
     for name, value in with_cors_headers(vary, decision):
         response.headers[name] = value
+
+
+def _apply(response: web.StreamResponse, decision: Decision) -> None:
+    if response.prepared:
+        return  # headers already sent; setup()'s on_response_prepare handled them
+    _set_cors_headers(response, decision)
 
 
 def cors_middleware(policy: Policy | Router | None = None, **settings: Any) -> Middleware:
@@ -79,9 +83,7 @@ def cors_middleware(policy: Policy | Router | None = None, **settings: Any) -> M
 async def _on_prepare(request: web.Request, response: web.StreamResponse) -> None:
     decision = request.get(_DECISION)
     if isinstance(decision, Decision):
-        vary = [("Vary", v) for v in response.headers.getall("Vary", [])]
-        for name, value in with_cors_headers(vary, decision):
-            response.headers[name] = value
+        _set_cors_headers(response, decision)
 
 
 def setup(app: web.Application, policy: Policy | Router | None = None, **settings: Any) -> None:
