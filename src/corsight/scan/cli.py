@@ -5,7 +5,6 @@ Exit statuses: 0 no finding at or above ``--fail-on``, 1 at least one, 2 usage e
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import Iterable
@@ -15,7 +14,7 @@ import click
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from corsight.scan.runner import ScanOptions, ScanReport, scan_async
+from corsight.scan.runner import ScanOptions, ScanReport, run, scan_async
 from corsight.scan.sarif import to_sarif
 from corsight.scan.severity import Severity
 from corsight.scan.table import render
@@ -142,8 +141,8 @@ def scan_command(
 
 def _run(targets: list[str], options: ScanOptions, show: bool) -> ScanReport:
     if not show:
-        return asyncio.run(scan_async(targets, options))
+        return run(scan_async(targets, options))
     columns = (TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("scan", total=len(targets))
-        return asyncio.run(scan_async(targets, options, progress=lambda url: bar.advance(task)))
+        return run(scan_async(targets, options, progress=lambda url: bar.advance(task)))

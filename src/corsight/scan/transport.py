@@ -16,6 +16,7 @@ cannot hold the scan). Every failure becomes a :class:`NetFailure` with a Chromi
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import ssl
 import time
@@ -400,30 +401,45 @@ class _Connection(asyncio.Protocol):
             self._finish()
 
 
+# One well-formed header line: a token, a colon, the value without surrounding blanks.
+_HEADER_LINE = re.compile(r"^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*\r?\n", re.MULTILINE)
+
+
 def _parse_head(head: bytes) -> tuple[int, Headers, bool]:
     """(status, header lines, HTTP/1.0) from a response head without its blank line."""
-    lines = head.split(b"\n")
-    status_line = lines[0].rstrip(b"\r")
-    parts = status_line.split(b" ", 2)
-    if len(parts) < 2 or parts[0] not in (b"HTTP/1.1", b"HTTP/1.0"):
+    text = head.decode("latin-1")
+    status_line, _, rest = text.partition("\n")
+    status_line = status_line.rstrip("\r")
+    parts = status_line.split(" ", 2)
+    if len(parts) < 2 or parts[0] not in ("HTTP/1.1", "HTTP/1.0"):
         raise _invalid(f"status line {status_line[:60]!r}")
     code = parts[1]
-    if len(code) != 3 or not code.isdigit() or code[0] == 0x30:
+    if len(code) != 3 or not code.isdigit() or not code.isascii() or code[0] == "0":
         raise _invalid(f"status line {status_line[:60]!r}")
+    if not rest:
+        return int(code), (), parts[0] == "HTTP/1.0"
+    rest += "\n"
+    found = _HEADER_LINE.findall(rest)
+    if len(found) != rest.count("\n"):
+        found = _parse_lines(rest)  # folded or malformed lines: the careful way
+    return int(code), tuple(found), parts[0] == "HTTP/1.0"
+
+
+def _parse_lines(text: str) -> list[tuple[str, str]]:
     headers: list[tuple[str, str]] = []
-    for raw in lines[1:]:
-        line = raw.rstrip(b"\r")
-        if line[:1] in (b" ", b"\t"):  # obsolete line folding: part of the previous value
+    for raw in text[:-1].split("\n"):
+        line = raw.rstrip("\r")
+        if line[:1] in (" ", "\t"):  # obsolete line folding: part of the previous value
             if not headers:
                 raise _invalid("continuation line before any header")
             previous, before = headers[-1]
-            headers[-1] = (previous, f"{before} {line.strip().decode('latin-1')}".strip())
+            headers[-1] = (previous, (before + " " + line.strip(" \t")).strip())
             continue
-        name, sep, value = line.partition(b":")
-        if not sep or not name or not _TOKEN_CHARS.issuperset(name):
+        matched = _HEADER_LINE.fullmatch(line + "\n")
+        if matched is None:
             raise _invalid(f"header line {line[:60]!r}")
-        headers.append((name.decode("latin-1"), value.strip(b" \t").decode("latin-1")))
-    return int(code), tuple(headers), parts[0] == b"HTTP/1.0"
+        headers.append((matched[1], matched[2]))
+    return headers
 
 
 def _ssl_context(verify: bool | str) -> ssl.SSLContext:
@@ -444,6 +460,24 @@ def _ssl_context(verify: bool | str) -> ssl.SSLContext:
     return context
 
 
+def _address(url: str) -> tuple[tuple[str, str, int], str, bytes]:
+    """The pool key, the Host header and the request target of an http(s) URL."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in ("http", "https"):
+        raise ValueError(f"unsupported scheme {scheme!r}")
+    host = (parts.hostname or "").lower()
+    if not host:
+        raise ValueError("no host")
+    port = parts.port or (443 if scheme == "https" else 80)
+    default = (scheme, port) in (("http", 80), ("https", 443))
+    authority = f"[{host}]" if ":" in host else host
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    if any(c in target for c in " \r\n"):
+        raise ValueError(f"cannot send {target!r}")
+    return (scheme, host, port), authority if default else f"{authority}:{port}", target.encode()
+
+
 def _check_header(name: str, value: str) -> None:
     if not name or not _TOKEN_CHARS.issuperset(name.encode("latin-1")) or "\r" in value or "\n" in value:
         raise ValueError(f"invalid header {name!r}")
@@ -461,6 +495,7 @@ class Transport:
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
         self._open: set[_Connection] = set()
         self._ssl: ssl.SSLContext | None = None
+        self._addresses: dict[str, tuple[tuple[str, str, int], str, bytes]] = {}
         self._extra = [(n, v) for n, v in options.headers] + [("User-Agent", USER_AGENT)]
         for name, value in self._extra:
             _check_header(name, value)
@@ -481,33 +516,27 @@ class Transport:
             lock = self._hosts[key] = asyncio.Semaphore(max(1, self.options.per_host))
         return lock
 
-    @staticmethod
-    def _address(method: str, url: str) -> tuple[tuple[str, str, int], str, bytes]:
-        """The pool key, the Host header and the request target, for a URL the model produced."""
-        parts = urlsplit(url)
-        scheme = parts.scheme.lower()
-        if scheme not in ("http", "https"):
-            raise ValueError(f"unsupported scheme {scheme!r}")
-        host = (parts.hostname or "").lower()
-        if not host:
-            raise ValueError("no host")
-        port = parts.port or (443 if scheme == "https" else 80)
-        default = (scheme, port) in (("http", 80), ("https", 443))
-        authority = f"[{host}]" if ":" in host else host
-        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-        if not _TOKEN_CHARS.issuperset(method.encode("latin-1")) or any(c in target for c in " \r\n"):
-            raise ValueError(f"cannot send {method} {target!r}")
-        return (scheme, host, port), authority if default else f"{authority}:{port}", target.encode()
+    def _address(self, url: str) -> tuple[tuple[str, str, int], str, bytes]:
+        """The pool key, the Host header and the request target of a URL (every URL is sent
+        fifty times or so: computed once)."""
+        found = self._addresses.get(url)
+        if found is None:
+            if len(self._addresses) > 4096:
+                self._addresses.clear()
+            found = self._addresses[url] = _address(url)
+        return found
 
     async def send(self, method: str, url: str, headers: Sequence[tuple[str, str]]) -> Answer:
         """Send once (plus retries on connection failures and timeouts); raise
         :class:`NetFailure` when no response came."""
         try:
-            key, authority, target = self._address(method, url)
+            key, authority, target = self._address(url)
             sent = (("Host", authority), *headers, *self._extra)
             for name, value in headers:
                 _check_header(name, value)
             lines = "".join(f"{n}: {v}\r\n" for n, v in sent)
+            if not _TOKEN_CHARS.issuperset(method.encode("latin-1")):
+                raise ValueError(f"invalid method {method!r}")
             data = f"{method} ".encode() + target + f" HTTP/1.1\r\n{lines}\r\n".encode("latin-1")
         except (ValueError, UnicodeError) as exc:
             raise NetFailure(NetError.FAILED, f"cannot send this request ({exc})", attempts=0) from None
