@@ -69,6 +69,34 @@ class CheckResult:
     fixes: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
+    @classmethod
+    def of(
+        cls,
+        request: Request,
+        verdict: Verdict,
+        *,
+        preflight_needed: bool,
+        timeline: list[dict[str, Any]],
+    ) -> CheckResult:
+        """The result of a fetch of ``request`` that ended in ``verdict``, with its timeline
+        (one :func:`timeline_entry` per request)."""
+        return cls(
+            url=request.url,
+            origin=request.origin.serialize(),
+            method=request.method,
+            credentials=request.credentials,
+            allowed=verdict.allowed,
+            error=verdict.error,
+            chrome=verdict.chrome,
+            firefox=verdict.firefox,
+            complete=verdict.complete,
+            verdict=verdict,
+            request=request,
+            preflight_needed=preflight_needed,
+            timeline=timeline,
+            notes=list(verdict.notes),
+        )
+
     @property
     def checks(self) -> list[dict[str, object]]:
         return [c.to_dict() for c in self.verdict.checks] if self.verdict else []
@@ -186,7 +214,7 @@ def _net_error(exc: Exception) -> tuple[NetError, str]:
     return NetError.FAILED, text
 
 
-def _send(wire: _Wire, step: Outgoing, origin: str) -> tuple[Response, list[list[str]]]:
+def _send(wire: _Wire, step: Outgoing, origin: str) -> tuple[Response, list[tuple[str, str]]]:
     request = httpx.Request(
         step.method,
         step.url,
@@ -195,7 +223,7 @@ def _send(wire: _Wire, step: Outgoing, origin: str) -> tuple[Response, list[list
         extensions={"timeout": wire.timeout.as_dict()},
     )
     # httpx adds Host (and Content-Length for a body) as a browser does; nothing else.
-    sent = [[n.decode("latin-1"), v.decode("latin-1")] for n, v in request.headers.raw]
+    sent = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in request.headers.raw]
     response = wire.transport.handle_request(request)
     try:
         headers = tuple((n.decode("latin-1"), v.decode("latin-1")) for n, v in response.headers.raw)
@@ -204,13 +232,17 @@ def _send(wire: _Wire, step: Outgoing, origin: str) -> tuple[Response, list[list
         response.close()
 
 
-def _entry(step: Outgoing, sent: list[list[str]] | None, response: Response | None) -> dict[str, Any]:
+def timeline_entry(
+    step: Outgoing, sent: Sequence[tuple[str, str]] | None, response: Response | None
+) -> dict[str, Any]:
+    """One request of :attr:`CheckResult.timeline` (the JSON form): ``sent`` is the header
+    lines as they went out, ``None`` when the request was not sent."""
     return {
         "kind": step.kind,
         "method": step.method,
         "url": step.url,
         "sent": sent is not None,
-        "request_headers": sent if sent is not None else [[n, v] for n, v in step.headers],
+        "request_headers": [[n, v] for n, v in (step.headers if sent is None else sent)],
         "response": None
         if response is None
         else {"status": response.status, "headers": [[n, v] for n, v in response.headers]},
@@ -256,28 +288,14 @@ def check(
         return _type_error_result(url, origin, method, credentials, exc)
     except URLError as exc:
         raise CheckError(str(exc)) from None
-    serialized = request.origin.serialize()
     cross = not same_origin(request.origin, origin_of(request.url))
-    result = CheckResult(
-        url=request.url,
-        origin=serialized,
-        method=request.method,
-        credentials=credentials,
-        allowed=False,
-        error=None,
-        chrome=None,
-        firefox=None,
-        complete=True,
-        verdict=None,
-        request=request,
-        preflight_needed=cross and needs_preflight(request),
-    )
+    timeline: list[dict[str, Any]] = []
     fetch = Fetch(request, cache=PreflightCache())
     step: Outgoing | Verdict = fetch.start()
     with _Wire(timeout) as wire:
         while isinstance(step, Outgoing):
             if step.kind == "actual" and step.method not in SAFE_TO_SEND and not send:
-                result.timeline.append(_entry(step, None, None))
+                timeline.append(timeline_entry(step, None, None))
                 step = fetch.stop(
                     f"the {step.method} request was not sent (it may change data on the server):"
                     " the actual response's CORS headers are unverified; pass send=True"
@@ -285,28 +303,25 @@ def check(
                 )
                 break
             try:
-                response, sent = _send(wire, step, serialized)
+                response, sent = _send(wire, step, request.origin.serialize())
             except httpx.InvalidURL as exc:
                 raise CheckError(f"invalid URL {step.url!r}: {exc}") from None
             except httpx.HTTPError as exc:
                 net, text = _net_error(exc)
                 what = "preflight OPTIONS" if step.kind == "preflight" else step.method
                 raise CheckError(f"{what} {step.url}: {text} ({net.value})") from None
-            result.timeline.append(_entry(step, sent, response))
+            timeline.append(timeline_entry(step, sent, response))
             step = fetch.receive(response)
-    verdict = step
-    result.verdict = verdict
-    result.allowed = verdict.allowed
-    result.error = verdict.error
-    result.chrome = verdict.chrome
-    result.firefox = verdict.firefox
-    result.complete = verdict.complete
-    result.notes.extend(verdict.notes)
+    preflighted = any(t["kind"] == "preflight" for t in timeline)
+    result = CheckResult.of(
+        request,
+        step,
+        preflight_needed=(cross and needs_preflight(request)) or preflighted,
+        timeline=timeline,
+    )
     if not cross:
         result.notes.append("the URL is same-origin with the page: CORS does not apply to this request")
-    if any(t["kind"] == "preflight" for t in result.timeline):
-        result.preflight_needed = True
-    if not verdict.complete and not result.preflight_needed:
+    if not result.complete and not result.preflight_needed:
         result.notes.append(
             "nothing was sent: without a preflight, only the actual response decides; run with"
             " --send to verify"

@@ -33,7 +33,7 @@ from corsight.browser import (
 from corsight.browser.checks import get_header
 from corsight.browser.request import is_forbidden_request_header
 from corsight.browser.urls import origin_of, parse_origin, same_origin
-from corsight.check import CheckResult, diagnose
+from corsight.check import CheckResult, diagnose, timeline_entry
 
 #: Request headers the browser (or DevTools) adds itself: never set by the page's script.
 BROWSER_HEADERS = frozenset(
@@ -315,19 +315,6 @@ def _request_from_preflight(entry: _Entry, origin: str) -> Request:
     return prepare_request(entry.url, origin=origin, method=method, headers=headers)
 
 
-def _timeline(step: Outgoing, entry: _Entry | None) -> dict[str, Any]:
-    return {
-        "kind": step.kind,
-        "method": step.method,
-        "url": step.url,
-        "sent": entry is not None,
-        "request_headers": [[n, v] for n, v in (entry.request_headers if entry else step.headers)],
-        "response": None
-        if entry is None or not entry.has_response
-        else {"status": entry.status, "headers": [[n, v] for n, v in entry.response_headers]},
-    }
-
-
 def _passing_preflight(step: Outgoing, request: Request) -> Response:
     """What a preflight the HAR did not record must have answered: the browser sent the actual
     request, so it passed."""
@@ -367,8 +354,9 @@ def _replay(
     while isinstance(step, Outgoing):
         if step.kind == "preflight":
             if preflight is not None and preflight.has_response:
-                timeline.append(_timeline(step, preflight))
-                step = fetch.receive(Response.of(preflight.status, preflight.response_headers))
+                response = Response.of(preflight.status, preflight.response_headers)
+                timeline.append(timeline_entry(step, preflight.request_headers, response))
+                step = fetch.receive(response)
                 continue
             if actual is not None and actual.has_response:
                 finding.notes.append(
@@ -385,8 +373,9 @@ def _replay(
                 finding.notes.append("the response redirects; follow the redirect's own entry in the HAR")
             return None, timeline
         fed = True
-        timeline.append(_timeline(step, actual))
-        step = fetch.receive(Response.of(actual.status, actual.response_headers))
+        response = Response.of(actual.status, actual.response_headers)
+        timeline.append(timeline_entry(step, actual.request_headers, response))
+        step = fetch.receive(response)
     return step, timeline
 
 
@@ -513,22 +502,10 @@ def _judge(
             f"the HAR records {entry.error} although the recorded headers pass every CORS check "
             "(the request may have been cancelled, or the HAR was edited)"
         )
-    result = CheckResult(
-        url=request.url,
-        origin=request.origin.serialize(),
-        method=request.method,
-        credentials=request.credentials,
-        allowed=verdict.allowed,
-        error=verdict.error,
-        chrome=verdict.chrome,
-        firefox=verdict.firefox,
-        complete=verdict.complete,
-        verdict=verdict,
-        request=request,
-        preflight_needed=needs_preflight(request),
-        timeline=timeline,
-    )
     if finding.failed and finding.known:
+        result = CheckResult.of(
+            request, verdict, preflight_needed=needs_preflight(request), timeline=timeline
+        )
         finding.fix = diagnose(result, server)
 
 

@@ -106,37 +106,12 @@ def _fix(result: CorsResult) -> list[str]:
     if result.allowed:
         return []
     try:
-        from corsight.check import CheckResult, diagnose
+        from corsight.check import CheckResult, diagnose, timeline_entry
     except ImportError:  # pragma: no cover - httpx missing
         return [result.verdict.hint] if result.verdict.hint else []
-    verdict = result.verdict
-    timeline = [
-        {
-            "kind": e.request.kind,
-            "method": e.request.method,
-            "url": e.request.url,
-            "sent": True,
-            "request_headers": [[n, v] for n, v in e.request.headers],
-            "response": None
-            if e.response is None
-            else {"status": e.response.status, "headers": [[n, v] for n, v in e.response.headers]},
-        }
-        for e in verdict.exchanges
-    ]
-    check = CheckResult(
-        url=result.url,
-        origin=result.origin,
-        method=result.method,
-        credentials=result.credentials,
-        allowed=False,
-        error=verdict.error,
-        chrome=verdict.chrome,
-        firefox=verdict.firefox,
-        complete=verdict.complete,
-        verdict=verdict,
-        request=result.request,
-        preflight_needed=result.preflighted,
-        timeline=timeline,
+    timeline = [timeline_entry(e.request, e.request.headers, e.response) for e in result.verdict.exchanges]
+    check = CheckResult.of(
+        result.request, result.verdict, preflight_needed=result.preflighted, timeline=timeline
     )
     fixes = diagnose(check)
     lines = [str(fixes.get("summary", ""))]
