@@ -170,7 +170,7 @@ class _Wire:
         self.transport.close()
 
 
-def _wire_headers(step: Outgoing, origin: str) -> list[tuple[str, str]]:
+def _wire_headers(step: Outgoing) -> list[tuple[str, str]]:
     headers = list(step.headers)
     if step.kind == "preflight":
         # Chromium's order: Accept, ACRM, [ACRH], Origin, then Sec-Fetch-*.
@@ -214,11 +214,11 @@ def _net_error(exc: Exception) -> tuple[NetError, str]:
     return NetError.FAILED, text
 
 
-def _send(wire: _Wire, step: Outgoing, origin: str) -> tuple[Response, list[tuple[str, str]]]:
+def _send(wire: _Wire, step: Outgoing) -> tuple[Response, list[tuple[str, str]]]:
     request = httpx.Request(
         step.method,
         step.url,
-        headers=[(n.encode("latin-1"), v.encode("latin-1")) for n, v in _wire_headers(step, origin)],
+        headers=[(n.encode("latin-1"), v.encode("latin-1")) for n, v in _wire_headers(step)],
         content=step.body,
         extensions={"timeout": wire.timeout.as_dict()},
     )
@@ -303,7 +303,7 @@ def check(
                 )
                 break
             try:
-                response, sent = _send(wire, step, request.origin.serialize())
+                response, sent = _send(wire, step)
             except httpx.InvalidURL as exc:
                 raise CheckError(f"invalid URL {step.url!r}: {exc}") from None
             except httpx.HTTPError as exc:
@@ -359,6 +359,14 @@ def _type_error_result(
 # --- diagnosis and fixes ----------------------------------------------------------------------------------
 
 
+def _response_header(entry: dict[str, Any] | None, name: str) -> str | None:
+    """A header of a timeline entry's response as the browser reads it; ``None`` when the
+    header or the response is absent."""
+    if not entry or not entry["response"]:
+        return None
+    return get_header([(n, v) for n, v in entry["response"]["headers"]], name)
+
+
 def _required(result: CheckResult) -> tuple[list[dict[str, Any]], list[str], list[str]]:
     """Headers the server must send for this request to pass, with what it sends today."""
     req = result.request
@@ -371,16 +379,12 @@ def _required(result: CheckResult) -> tuple[list[dict[str, Any]], list[str], lis
     methods = [] if is_cors_safelisted_method(req.method) else [req.method]
     names = req.unsafe_header_names()
 
-    def current(entry: dict[str, Any] | None, name: str) -> str | None:
-        if not entry or not entry["response"]:
-            return None
-        return get_header([(n, v) for n, v in entry["response"]["headers"]], name)
-
     def need(on: str, entry: dict[str, Any] | None, name: str, value: str, ok: bool) -> None:
-        out.append({"on": on, "name": name, "value": value, "current": current(entry, name), "ok": ok})
+        current = _response_header(entry, name)
+        out.append({"on": on, "name": name, "value": value, "current": current, "ok": ok})
 
     if result.preflight_needed:
-        have = current(pre, "Access-Control-Allow-Origin")
+        have = _response_header(pre, "Access-Control-Allow-Origin")
         need(
             "preflight",
             pre,
@@ -394,10 +398,11 @@ def _required(result: CheckResult) -> tuple[list[dict[str, Any]], list[str], lis
                 pre,
                 "Access-Control-Allow-Credentials",
                 "true",
-                current(pre, "Access-Control-Allow-Credentials") == "true",
+                _response_header(pre, "Access-Control-Allow-Credentials") == "true",
             )
         if methods:
-            listed = [m.strip() for m in (current(pre, "Access-Control-Allow-Methods") or "").split(",")]
+            allowed = _response_header(pre, "Access-Control-Allow-Methods") or ""
+            listed = [m.strip() for m in allowed.split(",")]
             need(
                 "preflight",
                 pre,
@@ -406,9 +411,8 @@ def _required(result: CheckResult) -> tuple[list[dict[str, Any]], list[str], lis
                 req.method in listed or ("*" in listed and not creds),
             )
         if names:
-            listed = [
-                h.strip().lower() for h in (current(pre, "Access-Control-Allow-Headers") or "").split(",")
-            ]
+            allowed = _response_header(pre, "Access-Control-Allow-Headers") or ""
+            listed = [h.strip().lower() for h in allowed.split(",")]
             need(
                 "preflight",
                 pre,
@@ -416,7 +420,7 @@ def _required(result: CheckResult) -> tuple[list[dict[str, Any]], list[str], lis
                 ", ".join(names),
                 all(n in listed for n in names),
             )
-    have = current(act, "Access-Control-Allow-Origin")
+    have = _response_header(act, "Access-Control-Allow-Origin")
     need("actual", act, "Access-Control-Allow-Origin", origin, have == origin or (have == "*" and not creds))
     if creds:
         need(
@@ -424,16 +428,16 @@ def _required(result: CheckResult) -> tuple[list[dict[str, Any]], list[str], lis
             act,
             "Access-Control-Allow-Credentials",
             "true",
-            current(act, "Access-Control-Allow-Credentials") == "true",
+            _response_header(act, "Access-Control-Allow-Credentials") == "true",
         )
-    need("actual", act, "Vary", "Origin", "origin" in (current(act, "Vary") or "").lower())
+    need("actual", act, "Vary", "Origin", "origin" in (_response_header(act, "Vary") or "").lower())
     return out, methods, names
 
 
 def _varies_on_preflight(entry: dict[str, Any]) -> bool:
     """Whether a preflight response's Vary names Access-Control-Request-Method: the mark of a
     CORS middleware that looked at the preflight (corsight's engine answers refusals 403)."""
-    vary = get_header([(n, v) for n, v in entry["response"]["headers"]], "vary") or ""
+    vary = _response_header(entry, "vary") or ""
     return "access-control-request-method" in vary.lower()
 
 
@@ -458,7 +462,7 @@ def diagnose(result: CheckResult, server: str | None = None) -> dict[str, Any]:
     summary = "The server's CORS headers do not allow this request."
     if kind in (CorsError.PREFLIGHT_DISALLOWED_REDIRECT,):
         problem = "redirect"
-        loc = get_header([(n, v) for n, v in pre["response"]["headers"]], "location") if pre else None
+        loc = _response_header(pre, "location")
         summary = (
             f"The preflight was redirected (to {loc}); browsers never follow a redirect for a"
             " preflight. Call the final URL directly (a missing trailing slash or http→https"
