@@ -276,8 +276,7 @@ def _page_headers(entry: _Entry) -> list[tuple[str, str]]:
         if not name.startswith(":")
         and not (name.lower() == "accept" and value == "*/*")
         and name.lower() not in BROWSER_HEADERS
-        and not name.lower().startswith(("sec-", "proxy-"))
-        and not is_forbidden_request_header(name, value)
+        and not is_forbidden_request_header(name, value)  # also every Sec-* and Proxy-* name
     ]
 
 
