@@ -17,6 +17,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from corsight.check import SERVERS, CheckError, CheckResult, check
+from corsight.clierror import fail
 
 CORS_HEADER_PREFIXES = ("access-control-", "origin", "vary", "location")
 
@@ -78,8 +79,7 @@ def check_command(
             server=server,
         )
     except CheckError as exc:
-        click.echo(f"corsight check: error: {exc}", err=True)
-        sys.exit(2)
+        fail("check", str(exc))
     if as_json:
         click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
     else:

@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from corsight.check import SERVERS
+from corsight.clierror import fail
 from corsight.har import HarError, Report, analyze_file
 
 
@@ -27,8 +28,7 @@ def har_command(file: str, server: str | None, show_all: bool, as_json: bool) ->
     try:
         report = analyze_file(file, server=server)
     except HarError as exc:
-        click.echo(f"corsight har: error: {exc}", err=True)
-        sys.exit(2)
+        fail("har", str(exc))
     if as_json:
         click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
     else:

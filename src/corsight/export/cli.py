@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
 import click
 
+from corsight.clierror import fail
 from corsight.errors import PolicyError
 from corsight.export.targets import TARGETS, ExportError, export
 from corsight.policy import Policy
-
-
-def _fail(message: str) -> None:
-    click.echo(f"corsight export: error: {message}", err=True)
-    sys.exit(2)
 
 
 def _policy_from_flags(
@@ -110,13 +105,12 @@ def export_command(
             )
         exported = export(policy, target)
     except (ExportError, PolicyError) as exc:
-        _fail(" ".join(str(exc).split()) if "\n" not in str(exc) else str(exc).replace("\n", " "))
-        return
+        fail("export", " ".join(str(exc).split()) if "\n" not in str(exc) else str(exc).replace("\n", " "))
     if output is not None:
         try:
             Path(output).write_text(exported.content)
         except OSError as exc:
-            _fail(f"cannot write {output}: {exc.strerror or exc}")
+            fail("export", f"cannot write {output}: {exc.strerror or exc}")
     if as_json:
         click.echo(json.dumps(exported.to_dict(), indent=2))
     elif output is None:

@@ -10,16 +10,12 @@ import json
 import math
 import sys
 from collections.abc import Callable
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
+from corsight.clierror import fail
 from corsight.proxy.config import FIELDS, ConfigError, ProxyConfig, build_config, read_env, read_toml
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"corsight proxy: error: {message}", err=True)
-    sys.exit(2)
 
 
 class _OneLineCommand(click.Command):
@@ -31,7 +27,7 @@ class _OneLineCommand(click.Command):
         try:
             return super().make_context(info_name, args, parent, **extra)
         except click.UsageError as exc:
-            _fail(exc.format_message().replace("\n", " "))
+            fail("proxy", exc.format_message().replace("\n", " "))
 
 
 def _many(*names: str, **kw: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
@@ -83,11 +79,11 @@ def proxy_command(config_file: str | None, print_config: bool, **flags: Any) -> 
         import limits  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError as exc:
-        _fail(f"{exc.name} is missing; install the proxy extra: pip install 'corsight[proxy]'")
+        fail("proxy", f"{exc.name} is missing; install the proxy extra: pip install 'corsight[proxy]'")
     try:
         config = load_config(config_file, flags)
     except ConfigError as exc:
-        _fail(str(exc))
+        fail("proxy", str(exc))
     if print_config:
         click.echo(json.dumps(config.public_dict(), indent=2))
         return
@@ -131,6 +127,6 @@ def serve(config: ProxyConfig) -> None:
     try:
         server.run()
     except OSError as exc:  # pragma: no cover - e.g. address in use
-        _fail(f"cannot listen on {host}:{config.port}: {exc.strerror or exc}")
+        fail("proxy", f"cannot listen on {host}:{config.port}: {exc.strerror or exc}")
     if not server.started:
         sys.exit(2)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 import threading
 import webbrowser
 
 import click
+
+from corsight.clierror import fail
 
 
 @click.command("ui")
@@ -35,16 +36,13 @@ def ui_command(
     try:
         from corsight.ui.server import NotLoopback, UIServer, is_loopback
     except ImportError as exc:
-        click.echo(f"corsight ui: error: {exc.name} is missing: pip install 'corsight[ui]'", err=True)
-        sys.exit(2)
+        fail("ui", f"{exc.name} is missing: pip install 'corsight[ui]'")
     try:
         server = UIServer(host, port, allow_remote=allow_remote, allowed_hosts=allowed_hosts)
     except NotLoopback as exc:
-        click.echo(f"corsight ui: error: {exc}", err=True)
-        sys.exit(2)
+        fail("ui", str(exc))
     except OSError as exc:
-        click.echo(f"corsight ui: error: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
-        sys.exit(2)
+        fail("ui", f"cannot listen on {host}:{port}: {exc.strerror or exc}")
     if not is_loopback(host):
         click.echo(
             f"corsight ui: WARNING: listening on {host}, beyond loopback. Anyone who can reach this"
