@@ -42,7 +42,7 @@ from corsight.origins import normalize_allowed
 from corsight.policy import Policy
 from corsight.routing import RouteKey, Router
 from corsight.wsgi import CORSMiddleware as WSGICORSMiddleware
-from corsight.wsgi import Environ, StartResponse, WSGIApp, with_cors_headers
+from corsight.wsgi import Environ, StartResponse, WSGIApp, cors_request, with_cors_headers
 
 __all__ = ["CORS", "cors", "cross_origin"]
 
@@ -481,13 +481,7 @@ def cors(*, policy: Policy | None = None, **options: Any) -> Callable[[F], F]:
             else:
                 response = None
             environ = request.environ
-            decision = engine.decide(
-                request.method,
-                environ.get("HTTP_ORIGIN"),
-                environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"),
-                environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
-                "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK" in environ,
-            )
+            decision = engine.decide(request.method, *cors_request(environ))
             if decision.status is not None:
                 return current_app.response_class(decision.body, decision.status, list(decision.headers))
             if response is not None:

@@ -15,18 +15,11 @@ from corsight.config import ConfigError
 from corsight.django.conf import read
 from corsight.engine import Decision
 from corsight.routing import Router
-from corsight.wsgi import with_cors_headers
+from corsight.wsgi import cors_request, with_cors_headers
 
 
 def _inputs(request: HttpRequest) -> tuple[str, str | None, str | None, str | None, bool]:
-    meta = request.META
-    return (
-        request.method or "GET",
-        meta.get("HTTP_ORIGIN"),
-        meta.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"),
-        meta.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
-        "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK" in meta,
-    )
+    return (request.method or "GET", *cors_request(request.META))
 
 
 def _preflight(decision: Decision) -> HttpResponse:
