@@ -184,3 +184,59 @@ def test_the_omit_replay_request_is_what_prepare_request_gives() -> None:
             prepared.dropped_headers,
             prepared.header_order,
         )
+
+
+ACAO_VALUES = [
+    None,
+    "*",
+    "https://www.victim.example",
+    "https://corsight-attacker.example",
+    "null",
+    "https://www.victim.example, https://corsight-attacker.example",
+    "https://corsight-attacker.example/",
+    "corsight-attacker.example",
+    "HTTPS://corsight-attacker.example",
+]
+ACAC_VALUES = [None, "true", "TRUE", "false", ""]
+
+
+def _headers(acao: str | None, acac: str | None, *extra: tuple[str, str]) -> list[tuple[str, str]]:
+    out = [("Vary", "Origin"), *extra]
+    if acao is not None:
+        out.append(("Access-Control-Allow-Origin", acao))
+    if acac is not None:
+        out.append(("Access-Control-Allow-Credentials", acac))
+    return out
+
+
+@pytest.mark.parametrize("redirect", [False, True])
+def test_without_credentials_the_model_refuses_for_the_same_reasons(redirect: bool) -> None:
+    # exchange.send_fetch skips the credentials-"omit" replay when the credentialed fetch was
+    # allowed, or refused for a reason in SAME_WITHOUT_CREDENTIALS: the model must agree.
+    from dataclasses import replace
+
+    from corsight.browser import Response, prepare_request, simulate
+    from corsight.scan.exchange import SAME_WITHOUT_CREDENTIALS
+
+    origin = "https://corsight-attacker.example"
+    url = "https://api.victim.example/v1/me"
+    final = "https://api.victim.example/v2/me"
+    request = prepare_request(url, origin=origin, headers=[("Accept", "*/*")], credentials="include")
+    omit = replace(request, credentials="omit")
+    checked = 0
+    for acao in ACAO_VALUES:
+        for acac in ACAC_VALUES:
+            for status in (200, 404):
+                answers = {("GET", url): Response.of(status, _headers(acao, acac))}
+                if redirect:
+                    hop = _headers(origin, "true", ("Location", final))
+                    answers = {("GET", url): Response.of(302, hop), ("GET", final): answers[("GET", url)]}
+                included, omitted = simulate(request, answers), simulate(omit, answers)
+                if included.allowed and included.complete:
+                    assert omitted.allowed and omitted.complete, (acao, acac, status)
+                    checked += 1
+                elif included.cors_error in SAME_WITHOUT_CREDENTIALS:
+                    assert omitted.cors_error is included.cors_error, (acao, acac, status)
+                    assert not omitted.allowed
+                    checked += 1
+    assert checked > 40

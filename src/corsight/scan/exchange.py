@@ -38,6 +38,16 @@ from corsight.scan.target import Target, registrable_domain
 from corsight.scan.transport import Headers, NetFailure, Transport
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Refusals whose reason credentials do not enter into: the Allow-Origin value is absent, not
+# one value, malformed or another origin. Replaying the fetch without credentials ends the same.
+SAME_WITHOUT_CREDENTIALS = frozenset(
+    {
+        CorsError.MISSING_ALLOW_ORIGIN_HEADER,
+        CorsError.MULTIPLE_ALLOW_ORIGIN_VALUES,
+        CorsError.INVALID_ALLOW_ORIGIN_VALUE,
+        CorsError.ALLOW_ORIGIN_MISMATCH,
+    }
+)
 MAX_REDIRECTS = 5
 
 
@@ -221,13 +231,19 @@ async def send_fetch(transport: Transport, target: Target, probe: Probe) -> Outc
     if outcome.with_credentials:
         outcome.exposed = verdict.exposed_headers
     if probe.kind == "get" and outcome.net_error is None:
-        # The same request with credentials "omit" (prepare_request's result differs only in
-        # that field), replayed against the same answers.
-        omitted = simulate(replace(request, credentials="omit"), answers)
-        outcome.without_credentials = omitted.allowed and omitted.complete
-        outcome.omit_error = omitted.cors_error
-        if outcome.without_credentials and not outcome.with_credentials:
-            outcome.exposed = omitted.exposed_headers
+        if outcome.with_credentials or verdict.cors_error in SAME_WITHOUT_CREDENTIALS:
+            # What the credentialed fetch proved holds without credentials too (checks
+            # without credentials are a subset; tests/test_scan_units.py holds the model to it).
+            outcome.without_credentials = outcome.with_credentials
+            outcome.omit_error = verdict.cors_error
+        else:
+            # The same request with credentials "omit" (prepare_request's result differs only
+            # in that field), replayed against the same answers.
+            omitted = simulate(replace(request, credentials="omit"), answers)
+            outcome.without_credentials = omitted.allowed and omitted.complete
+            outcome.omit_error = omitted.cors_error
+            if outcome.without_credentials:
+                outcome.exposed = omitted.exposed_headers
     return outcome
 
 

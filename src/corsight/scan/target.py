@@ -43,6 +43,7 @@ def registrable_domain(host: str) -> str | None:
     return found
 
 
+@lru_cache(maxsize=4096)
 def public_suffix(host: str) -> str | None:
     if is_ip(host):
         return None
@@ -50,6 +51,7 @@ def public_suffix(host: str) -> str | None:
     return found
 
 
+@lru_cache(maxsize=1024)
 def is_listed_suffix(suffix: str) -> bool:
     """Whether ``suffix`` is in the list itself (not only matched by the default rule)."""
     return bool(_psl().publicsuffix(suffix, accept_unknown=False) == suffix)
