@@ -97,16 +97,31 @@ def test_every_class_is_tested_not_only_until_the_first_hit(lab_report: ScanRepo
     # http-origin cannot apply to a plain-http target; everything else is probed.
     assert set(result.tested) == set(CLASSES) - {"http-origin"}
     assert result.not_applicable == {"http-origin": "the target itself is plain http"}
-    # Hits of narrower classes are kept as evidence under the broad one.
+    # Hits of narrower classes are kept as evidence under the broad one; the classes of many
+    # probes that a credentialed any-origin hit already decides are reported as implied.
     top = next(f for f in result.findings if f.class_id == "any-origin")
     folded = {o.probe.class_id for o in top.also}
-    assert {
-        "null-origin",
-        "prefix-match",
-        "suffix-match",
-        "special-characters",
-        "third-party-origin",
-    } <= folded
+    assert {"null-origin", "prefix-match", "suffix-match", "substring-match"} <= folded
+    implied = {"special-characters", "third-party-origin", "localhost-origin"}
+    assert set(top.implied) == implied == set(result.implied)
+    assert all(result.implied[c][0] == "any-origin" for c in implied)
+    assert "implied by any-origin" in result.to_dict()["implied"]["special-characters"]
+
+
+def test_implied_classes_are_not_sent_where_a_narrower_hit_could_still_say_more(
+    lab_report: ScanReport,
+) -> None:
+    # A prefix check with credentials decides the special characters (each such origin starts
+    # with the trusted one); an uncredentialed any-origin hit decides nothing (a narrower origin
+    # might still get credentials), nor does a hit of a class that implies none of them.
+    assert set(_result(lab_report, "/startswith").implied) == {"special-characters"}
+    assert _result(lab_report, "/reflect-nocreds").implied == {}
+    assert _result(lab_report, "/parser").implied == {}
+    assert _result(lab_report, "/third-party").implied == {}
+    special = {
+        o.probe.class_id for f in _result(lab_report, "/parser").findings for o in [f.outcome, *f.also]
+    }
+    assert "special-characters" in special
 
 
 def test_findings_carry_probe_headers_explanation_and_fix(lab_report: ScanReport) -> None:

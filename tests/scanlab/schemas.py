@@ -168,11 +168,12 @@ SCAN_REPORT: dict[str, Any] = {
             "type": "array",
             "items": {
                 "type": "object",
-                "required": ["url", "status", "error", "tested", "not_applicable", "findings"],
+                "required": ["url", "status", "error", "tested", "not_applicable", "implied", "findings"],
                 "properties": {
                     "status": {"enum": ["scanned", "error"]},
                     "error": {"type": ["string", "null"]},
                     "tested": {"type": "array", "items": {"type": "string"}},
+                    "implied": {"type": "object", "additionalProperties": {"type": "string"}},
                     "findings": {
                         "type": "array",
                         "items": {
@@ -206,6 +207,7 @@ SCAN_REPORT: dict[str, Any] = {
                                     "type": "object",
                                     "required": ["with_credentials", "without_credentials"],
                                 },
+                                "implied": {"type": "array", "items": {"type": "string"}},
                             },
                         },
                     },

@@ -44,6 +44,7 @@ class Finding:
     outcome: Outcome
     also: list[Outcome] = field(default_factory=list)
     related: list[Outcome] = field(default_factory=list)
+    implied: list[str] = field(default_factory=list)  # classes this hit decided, not probed
 
     @property
     def class_id(self) -> str:
@@ -82,6 +83,7 @@ class Finding:
                 {"class": o.probe.class_id, "origin": o.probe.origin, "label": o.probe.label}
                 for o in self.also
             ],
+            "implied": self.implied,
         }
 
 
@@ -131,6 +133,35 @@ def _origin_findings(target: Target, attacks: Sequence[Outcome]) -> list[Finding
             finding.also += [other.outcome, *other.also]
             folded.add(implied)
     return [f for f in findings if f.class_id not in folded]
+
+
+# Classes whose many probes a broader hit can make pointless: a server that lets a hostile page
+# read with credentials from any origin, or from every origin that starts with or contains a
+# trusted one, accepts these too or has no check left for them to bypass. Their hits could only
+# be folded into that finding (it is already high), so they are decided, not sent.
+DEDUCIBLE = frozenset({"special-characters", "third-party-origin", "localhost-origin"})
+
+
+def implied_classes(target: Target, outcomes: Iterable[Outcome]) -> dict[str, tuple[str, str]]:
+    """Deducible classes decided by a hit among ``outcomes``: class -> (deciding class, why)."""
+    decided: dict[str, tuple[str, str]] = {}
+    for outcome in outcomes:
+        by = outcome.probe.class_id
+        if by is None or outcome.probe.kind != "get" or not outcome.with_credentials:
+            continue
+        cls = CLASSES[by]
+        if _severity(outcome, target, cls) < Severity.HIGH:
+            continue
+        for class_id in DEDUCIBLE.intersection(cls.implies):
+            decided.setdefault(
+                class_id,
+                (
+                    by,
+                    f"implied by {by}: {outcome.probe.origin} is readable with credentials, so this"
+                    " class's probes could add nothing to that finding; not sent",
+                ),
+            )
+    return decided
 
 
 def _first(outcomes: Iterable[Outcome], test: Any) -> Outcome | None:
@@ -296,4 +327,4 @@ def analyze(
 
 
 ALL_CLASS_IDS = tuple(CLASSES)
-__all__ = ["ALL_CLASS_IDS", "ORIGIN_CLASSES", "Finding", "analyze"]
+__all__ = ["ALL_CLASS_IDS", "DEDUCIBLE", "ORIGIN_CLASSES", "Finding", "analyze", "implied_classes"]

@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from corsight.scan.classes import CLASSES
 from corsight.scan.exchange import Outcome, page_origin, send_probe
-from corsight.scan.findings import Finding, analyze
+from corsight.scan.findings import DEDUCIBLE, Finding, analyze, implied_classes
 from corsight.scan.probes import (
     ATTACKER,
     Probe,
@@ -49,6 +49,8 @@ class TargetResult:
     probe_errors: list[str] = field(default_factory=list)
     trusted: list[str] = field(default_factory=list)
     not_applicable: dict[str, str] = field(default_factory=dict)
+    # Classes decided without sending their probes: class -> (the class whose hit decides it, why).
+    implied: dict[str, tuple[str, str]] = field(default_factory=dict)
     seconds: float = 0.0
 
     @property
@@ -74,6 +76,7 @@ class TargetResult:
             "seconds": round(self.seconds, 3),
             "tested": self.tested,
             "not_applicable": self.not_applicable,
+            "implied": {c: why for c, (_, why) in self.implied.items()},
             "probe_errors": self.probe_errors,
             "findings": [f.to_dict() for f in self.findings],
         }
@@ -154,7 +157,7 @@ async def _scan_into(result: TargetResult, text: str, transport: Transport, opti
     result.trusted = [o.probe.origin for o in accepted if o.probe.origin]
     bases = [page_origin(origin) for origin in result.trusted[:2]]
     result.not_applicable = not_applicable(target, bases)
-    attacks = await _gather(transport, target, attack_probes(target, bases))
+    attacks = await _attack(result, transport, target, attack_probes(target, bases))
     hostile_hits = [o for o in attacks if o.origin_trusted and o.probe.class_id != "localhost-origin"]
     hostile_hits.sort(key=lambda o: (o.with_credentials, o.without_credentials), reverse=True)
     hostile = hostile_hits[0].probe.origin if hostile_hits else None
@@ -171,6 +174,23 @@ async def _scan_into(result: TargetResult, text: str, transport: Transport, opti
         if o.error is not None
     ]
     result.findings = analyze(target, baseline, calibration, attacks, preflights)
+    for finding in result.findings:
+        deciders = {finding.class_id, *(o.probe.class_id for o in finding.also)}
+        finding.implied = sorted(c for c, (by, _) in result.implied.items() if by in deciders)
+
+
+async def _attack(
+    result: TargetResult, transport: Transport, target: Target, probes: list[Probe]
+) -> list[Outcome]:
+    """The hostile GETs in two steps: first those that decide (any origin, prefixes,
+    substrings...), then the classes they may already decide (special characters,
+    third-party and localhost origins), unless decided. Outcomes in the probes' order."""
+    first = [p for p in probes if p.class_id not in DEDUCIBLE]
+    outcomes = dict(zip(first, await _gather(transport, target, first), strict=True))
+    result.implied = implied_classes(target, outcomes.values())
+    second = [p for p in probes if p.class_id in DEDUCIBLE and p.class_id not in result.implied]
+    outcomes.update(zip(second, await _gather(transport, target, second), strict=True))
+    return [outcomes[p] for p in probes if p in outcomes]
 
 
 async def scan_async(

@@ -55,6 +55,8 @@ def render(report: ScanReport, console: Console, *, details: bool = True) -> Non
                 shown = ", ".join(str(o.probe.origin) for o in f.also[:4])
                 more = f" and {len(f.also) - 4} more" if len(f.also) > 4 else ""
                 console.print(f"  also accepted: {escape(shown)}{more}")
+            if f.implied:
+                console.print(f"  implied, not probed: {escape(', '.join(f.implied))}")
             console.print(f"  [green]fix:[/green] {escape(f.cls.fix)}")
     errors = [r for r in report.results if r.error is not None]
     if errors:
