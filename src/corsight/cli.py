@@ -6,201 +6,44 @@ stderr, never a traceback).
 
 from __future__ import annotations
 
-import json
-import sys
 from typing import Any
 
 import click
-from rich.console import Console
-from rich.markup import escape
-from rich.syntax import Syntax
-from rich.table import Table
 
-from corsight.check import SERVERS, CheckError, CheckResult, check
-from corsight.clierror import fail
+# Sub-command -> "module:attribute". A command's module is imported only when that command runs
+# (or for --help), so `corsight scan` does not pay for the proxy, the UI, httpx and the rest.
+COMMANDS = {
+    "check": "corsight.check_cli:check_command",
+    "export": "corsight.export.cli:export_command",
+    "har": "corsight.har_cli:har_command",
+    "lint": "corsight.lint:lint_command",
+    "proxy": "corsight.proxy.cli:proxy_command",
+    "scan": "corsight.scan.cli:scan_command",
+    "ui": "corsight.ui.command:ui_command",
+}
 
-CORS_HEADER_PREFIXES = ("access-control-", "origin", "vary", "location")
+
+class LazyGroup(click.Group):
+    """A click group whose sub-commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        command = super().get_command(ctx, cmd_name)
+        if command is None and cmd_name in COMMANDS:
+            module_name, _, attribute = COMMANDS[cmd_name].partition(":")
+            module: Any = __import__(module_name, fromlist=[attribute])
+            command = getattr(module, attribute)
+            assert isinstance(command, click.Command)
+            self.add_command(command, cmd_name)
+        return command
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="corsight")
 def main() -> None:
     """corsight: CORS done right."""
-
-
-def _parse_header(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition(":")
-    if not sep or not name.strip():
-        raise click.BadParameter(f"{text!r} is not 'Name: value'", param_hint="-H/--header")
-    return name.strip(), value.strip()
-
-
-@main.command("check")
-@click.argument("url")
-@click.option("--origin", required=True, help="The page's origin, e.g. https://app.example.com")
-@click.option("-X", "--request", "method", default="GET", show_default=True, help="HTTP method")
-@click.option("-H", "--header", "headers", multiple=True, help="Request header 'Name: value'")
-@click.option(
-    "--credentials",
-    type=click.Choice(["omit", "same-origin", "include"]),
-    default="same-origin",
-    show_default=True,
-    help="fetch()'s credentials mode",
-)
-@click.option("--data", "body", default=None, help="Request body (a string, as fetch sends it)")
-@click.option("--send", is_flag=True, help="Also send methods other than GET/HEAD/OPTIONS")
-@click.option("--server", type=click.Choice(SERVERS), default=None, help="Snippet for this server")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON")
-@click.option("--timeout", default=10.0, show_default=True, type=float, help="Seconds per request")
-def check_command(
-    url: str,
-    origin: str,
-    method: str,
-    headers: tuple[str, ...],
-    credentials: str,
-    body: str | None,
-    send: bool,
-    server: str | None,
-    as_json: bool,
-    timeout: float,
-) -> None:
-    """Would a browser let a page of ORIGIN read URL? Sends what Chromium would send."""
-    parsed = [_parse_header(h) for h in headers]
-    try:
-        result = check(
-            url,
-            origin=origin,
-            method=method,
-            headers=parsed,
-            credentials=credentials,  # type: ignore[arg-type]
-            body=body,
-            send=send,
-            timeout=timeout,
-            server=server,
-        )
-    except CheckError as exc:
-        fail("check", str(exc))
-    if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
-    else:
-        render(result, Console(highlight=False, soft_wrap=True), server)
-    sys.exit(0 if result.allowed else 1)
-
-
-# --- human output --------------------------------------------------------------------------------
-
-
-def _header_lines(console: Console, headers: list[list[str]], arrow: str) -> None:
-    for name, value in headers:
-        style = "bold" if name.lower().startswith(CORS_HEADER_PREFIXES) else "dim"
-        console.print(f"   {arrow} [{style}]{escape(name)}: {escape(value)}[/{style}]")
-
-
-def render(result: CheckResult, console: Console, server: str | None = None) -> None:
-    data: dict[str, Any] = result.to_dict()
-    console.print(
-        f"[bold]corsight check[/bold]  {escape(result.method)} {escape(result.url)}"
-        f"  from origin [bold]{escape(result.origin)}[/bold]  (credentials: {result.credentials})"
-    )
-    console.print()
-    console.rule("timeline", align="left")
-    if not data["timeline"]:
-        console.print("   nothing was sent")
-    for step in data["timeline"]:
-        label = "preflight" if step["kind"] == "preflight" else "request"
-        if not step["sent"]:
-            console.print(
-                f"[yellow]✗ not sent[/yellow] {label} {escape(step['method'])} {escape(step['url'])}"
-            )
-            continue
-        console.print(f"[cyan]→ {label}[/cyan] {escape(step['method'])} {escape(step['url'])}")
-        _header_lines(console, step["request_headers"], ">")
-        response = step["response"]
-        if response is not None:
-            console.print(f"[cyan]← {response['status']}[/cyan]")
-            _header_lines(console, response["headers"], "<")
-    console.print()
-    console.rule("checks", align="left")
-    table = Table(show_header=True, box=None, pad_edge=False)
-    table.add_column("")
-    table.add_column("stage")
-    table.add_column("check")
-    table.add_column("detail")
-    for c in data["checks"]:
-        mark = "[green]✓[/green]" if c["passed"] else "[red]✗[/red]"
-        table.add_row(mark, c["stage"], c["name"], escape(str(c["detail"])))
-    console.print(table)
-    console.print()
-    if result.allowed:
-        word = "ALLOWED" if result.complete else "ALLOWED SO FAR (not fully verified)"
-        console.print(f"[bold green]{word}[/bold green]")
-        if data["exposed_headers"]:
-            console.print("script can read: " + ", ".join(data["exposed_headers"]))
-    else:
-        console.print(f"[bold red]BLOCKED[/bold red]  {escape(result.error or '')}")
-    if result.chrome:
-        console.print()
-        console.print("[bold]Chrome console[/bold]")
-        console.print(escape(result.chrome))
-    if result.firefox:
-        console.print("[bold]Firefox console[/bold]")
-        console.print(escape(result.firefox))
-    for note in result.notes:
-        console.print(f"[yellow]note:[/yellow] {escape(note)}")
-    fixes = data["fixes"]
-    if fixes and fixes.get("problem"):
-        console.print()
-        console.rule("fix", align="left")
-        console.print(escape(fixes["summary"]))
-        wrong = [h for h in fixes["headers"] if not h["ok"]]
-        if wrong:
-            console.print("the server must send:")
-            for h in wrong:
-                now = "absent" if h["current"] is None else repr(h["current"])
-                console.print(
-                    f"   on the {h['on']} response: [bold]{escape(h['name'])}: "
-                    f"{escape(h['value'])}[/bold]  (now {escape(now)})"
-                )
-        snippets = fixes.get("snippets") or {}
-        if server and server in snippets:
-            console.print()
-            console.print(Syntax(snippets[server], _lexer(server), theme="ansi_dark"))
-        elif snippets:
-            console.print("add --server fastapi|starlette|flask|django|express|nginx for a ready snippet")
-
-
-def _lexer(server: str) -> str:
-    return {"express": "javascript", "nginx": "nginx"}.get(server, "python")
-
-
-from corsight.proxy.cli import proxy_command  # noqa: E402
-
-main.add_command(proxy_command)
-
-
-from corsight.ui.command import ui_command  # noqa: E402
-
-main.add_command(ui_command)
-
-
-from corsight.lint import lint_command  # noqa: E402
-
-main.add_command(lint_command)
-
-
-from corsight.export.cli import export_command  # noqa: E402
-
-main.add_command(export_command)
-
-
-from corsight.scan.cli import scan_command  # noqa: E402
-
-main.add_command(scan_command)
-
-
-from corsight.har_cli import har_command  # noqa: E402
-
-main.add_command(har_command)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,13 +11,10 @@ from collections.abc import Iterable
 from typing import IO, Any
 
 import click
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from corsight.scan.runner import ScanOptions, ScanReport, run, scan_async
 from corsight.scan.sarif import to_sarif
 from corsight.scan.severity import Severity
-from corsight.scan.table import render
 from corsight.scan.transport import ResolveError, TransportOptions, parse_resolve
 
 FAIL_ON = ("high", "medium", "low", "info", "never")
@@ -134,6 +131,10 @@ def scan_command(
         data: dict[str, Any] = report.to_dict() if as_json else to_sarif(report)
         out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     else:
+        from rich.console import Console  # rich only for the human report: --json starts faster
+
+        from corsight.scan.table import render
+
         console = Console(file=out, highlight=False, soft_wrap=True)
         render(report, console)
     sys.exit(1 if failed(report, fail_on) else 0)
@@ -142,6 +143,9 @@ def scan_command(
 def _run(targets: list[str], options: ScanOptions, show: bool) -> ScanReport:
     if not show:
         return run(scan_async(targets, options))
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     columns = (TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("scan", total=len(targets))

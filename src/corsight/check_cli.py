@@ -1,0 +1,164 @@
+"""``corsight check``: would a browser let a page of an origin read a URL? The command and its
+human output (the command line's group loads this module only when ``check`` runs)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+from rich.console import Console
+from rich.markup import escape
+from rich.syntax import Syntax
+from rich.table import Table
+
+from corsight.check import SERVERS, CheckError, CheckResult, check
+from corsight.clierror import fail
+
+CORS_HEADER_PREFIXES = ("access-control-", "origin", "vary", "location")
+
+
+def _parse_header(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip():
+        raise click.BadParameter(f"{text!r} is not 'Name: value'", param_hint="-H/--header")
+    return name.strip(), value.strip()
+
+
+@click.command("check")
+@click.argument("url")
+@click.option("--origin", required=True, help="The page's origin, e.g. https://app.example.com")
+@click.option("-X", "--request", "method", default="GET", show_default=True, help="HTTP method")
+@click.option("-H", "--header", "headers", multiple=True, help="Request header 'Name: value'")
+@click.option(
+    "--credentials",
+    type=click.Choice(["omit", "same-origin", "include"]),
+    default="same-origin",
+    show_default=True,
+    help="fetch()'s credentials mode",
+)
+@click.option("--data", "body", default=None, help="Request body (a string, as fetch sends it)")
+@click.option("--send", is_flag=True, help="Also send methods other than GET/HEAD/OPTIONS")
+@click.option("--server", type=click.Choice(SERVERS), default=None, help="Snippet for this server")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON")
+@click.option("--timeout", default=10.0, show_default=True, type=float, help="Seconds per request")
+def check_command(
+    url: str,
+    origin: str,
+    method: str,
+    headers: tuple[str, ...],
+    credentials: str,
+    body: str | None,
+    send: bool,
+    server: str | None,
+    as_json: bool,
+    timeout: float,
+) -> None:
+    """Would a browser let a page of ORIGIN read URL? Sends what Chromium would send."""
+    parsed = [_parse_header(h) for h in headers]
+    try:
+        result = check(
+            url,
+            origin=origin,
+            method=method,
+            headers=parsed,
+            credentials=credentials,  # type: ignore[arg-type]
+            body=body,
+            send=send,
+            timeout=timeout,
+            server=server,
+        )
+    except CheckError as exc:
+        fail("check", str(exc))
+    if as_json:
+        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        render(result, Console(highlight=False, soft_wrap=True), server)
+    sys.exit(0 if result.allowed else 1)
+
+
+# --- human output --------------------------------------------------------------------------------
+
+
+def _header_lines(console: Console, headers: list[list[str]], arrow: str) -> None:
+    for name, value in headers:
+        style = "bold" if name.lower().startswith(CORS_HEADER_PREFIXES) else "dim"
+        console.print(f"   {arrow} [{style}]{escape(name)}: {escape(value)}[/{style}]")
+
+
+def render(result: CheckResult, console: Console, server: str | None = None) -> None:
+    data: dict[str, Any] = result.to_dict()
+    console.print(
+        f"[bold]corsight check[/bold]  {escape(result.method)} {escape(result.url)}"
+        f"  from origin [bold]{escape(result.origin)}[/bold]  (credentials: {result.credentials})"
+    )
+    console.print()
+    console.rule("timeline", align="left")
+    if not data["timeline"]:
+        console.print("   nothing was sent")
+    for step in data["timeline"]:
+        label = "preflight" if step["kind"] == "preflight" else "request"
+        if not step["sent"]:
+            console.print(
+                f"[yellow]✗ not sent[/yellow] {label} {escape(step['method'])} {escape(step['url'])}"
+            )
+            continue
+        console.print(f"[cyan]→ {label}[/cyan] {escape(step['method'])} {escape(step['url'])}")
+        _header_lines(console, step["request_headers"], ">")
+        response = step["response"]
+        if response is not None:
+            console.print(f"[cyan]← {response['status']}[/cyan]")
+            _header_lines(console, response["headers"], "<")
+    console.print()
+    console.rule("checks", align="left")
+    table = Table(show_header=True, box=None, pad_edge=False)
+    table.add_column("")
+    table.add_column("stage")
+    table.add_column("check")
+    table.add_column("detail")
+    for c in data["checks"]:
+        mark = "[green]✓[/green]" if c["passed"] else "[red]✗[/red]"
+        table.add_row(mark, c["stage"], c["name"], escape(str(c["detail"])))
+    console.print(table)
+    console.print()
+    if result.allowed:
+        word = "ALLOWED" if result.complete else "ALLOWED SO FAR (not fully verified)"
+        console.print(f"[bold green]{word}[/bold green]")
+        if data["exposed_headers"]:
+            console.print("script can read: " + ", ".join(data["exposed_headers"]))
+    else:
+        console.print(f"[bold red]BLOCKED[/bold red]  {escape(result.error or '')}")
+    if result.chrome:
+        console.print()
+        console.print("[bold]Chrome console[/bold]")
+        console.print(escape(result.chrome))
+    if result.firefox:
+        console.print("[bold]Firefox console[/bold]")
+        console.print(escape(result.firefox))
+    for note in result.notes:
+        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+    fixes = data["fixes"]
+    if fixes and fixes.get("problem"):
+        console.print()
+        console.rule("fix", align="left")
+        console.print(escape(fixes["summary"]))
+        wrong = [h for h in fixes["headers"] if not h["ok"]]
+        if wrong:
+            console.print("the server must send:")
+            for h in wrong:
+                now = "absent" if h["current"] is None else repr(h["current"])
+                console.print(
+                    f"   on the {h['on']} response: [bold]{escape(h['name'])}: "
+                    f"{escape(h['value'])}[/bold]  (now {escape(now)})"
+                )
+        snippets = fixes.get("snippets") or {}
+        if server and server in snippets:
+            console.print()
+            console.print(Syntax(snippets[server], _lexer(server), theme="ansi_dark"))
+        elif snippets:
+            console.print("add --server fastapi|starlette|flask|django|express|nginx for a ready snippet")
+
+
+def _lexer(server: str) -> str:
+    return {"express": "javascript", "nginx": "nginx"}.get(server, "python")
