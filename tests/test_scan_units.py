@@ -157,9 +157,10 @@ def test_without_an_accepted_trusted_origin_only_baseless_probes_are_sent() -> N
     assert "--origin" in skipped["prefix-match"]
 
 
-def test_the_omit_replay_request_is_what_prepare_request_gives() -> None:
-    # exchange.send_fetch derives the credentials-"omit" request with dataclasses.replace
-    # instead of preparing it again; that holds only while credentials feed nothing else.
+def test_the_probe_requests_are_what_prepare_request_gives() -> None:
+    # exchange prepares one request per URL and probe shape and gives it each probe's origin,
+    # and derives the credentials-"omit" request with dataclasses.replace; that holds only
+    # while the origin and the credentials mode feed nothing else in prepare_request.
     from dataclasses import replace
 
     from corsight.browser import prepare_request
@@ -171,19 +172,20 @@ def test_the_omit_replay_request_is_what_prepare_request_gives() -> None:
     for probe in probes:
         if probe.kind == "pna" or probe.origin is None:
             continue
-        derived = replace(_request(target, probe, "include"), credentials="omit")
-        prepared = prepare_request(
-            target.url,
-            origin=page_origin(probe.origin),
-            method=probe.method,
-            headers=list(probe.headers),
-            credentials="omit",
-        )
-        assert derived == prepared
-        assert (derived.dropped_headers, derived.header_order) == (
-            prepared.dropped_headers,
-            prepared.header_order,
-        )
+        for credentials in ("include", "omit"):
+            derived = replace(_request(target, probe, "include"), credentials=credentials)
+            prepared = prepare_request(
+                target.url,
+                origin=page_origin(probe.origin),
+                method=probe.method,
+                headers=list(probe.headers),
+                credentials=credentials,  # type: ignore[arg-type]
+            )
+            assert derived == prepared
+            assert (derived.dropped_headers, derived.header_order) == (
+                prepared.dropped_headers,
+                prepared.header_order,
+            )
 
 
 ACAO_VALUES = [

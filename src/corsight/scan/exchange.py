@@ -184,12 +184,21 @@ async def send_direct(transport: Transport, target: Target, probe: Probe) -> Out
 
 
 def _request(target: Target, probe: Probe, credentials: str) -> Request:
+    """The model's request for a page of the probe's origin: prepared once per URL and probe
+    shape, then given each probe's origin (prepare_request uses the origin for nothing else;
+    tests/test_scan_units.py holds it to that)."""
     assert probe.origin is not None
+    template = _prepared(target.url, probe.method, probe.headers, credentials)
+    return replace(template, origin=page_origin(probe.origin))
+
+
+@lru_cache(maxsize=256)
+def _prepared(url: str, method: str, headers: tuple[tuple[str, str], ...], credentials: str) -> Request:
     return prepare_request(
-        target.url,
-        origin=page_origin(probe.origin),
-        method=probe.method,
-        headers=list(probe.headers),
+        url,
+        origin=Origin("https", "corsight-template.invalid", 443),
+        method=method,
+        headers=list(headers),
         credentials=credentials,  # type: ignore[arg-type]
     )
 
