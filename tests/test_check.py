@@ -394,3 +394,15 @@ def test_a_cors_middleware_refusal_is_a_policy_problem_not_auth() -> None:
         fixes = check(url + "/x", origin="http://a.test", method="PUT").to_dict()["fixes"]
     assert fixes["problem"] == "policy"
     assert any(h["name"] == "Access-Control-Allow-Methods" for h in fixes["headers"])
+
+
+def test_fix_judges_todays_lists_with_the_browser_model() -> None:
+    """`*` in Access-Control-Allow-Headers already covers the header without credentials, so
+    the fix must not ask for it; with credentials it does not, so the fix must."""
+    star = [("Access-Control-Allow-Methods", "*"), ("Access-Control-Allow-Headers", "*")]
+    for credentials, ok in (("omit", True), ("include", False)):
+        with raw(answer(star, [])) as s:
+            fixes = check(s.url, origin=ORIGIN, method="PATCH", headers=[("X-Api", "k")], credentials=credentials).fixes
+        lists = {h["name"]: h["ok"] for h in fixes["headers"] if h["on"] == "preflight"}
+        assert lists["Access-Control-Allow-Headers"] is ok
+        assert lists["Access-Control-Allow-Methods"] is ok

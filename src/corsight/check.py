@@ -31,7 +31,7 @@ from corsight.browser import (
     needs_preflight,
     prepare_request,
 )
-from corsight.browser.checks import get_header
+from corsight.browser.checks import PreflightResult, get_header, parse_list
 from corsight.browser.request import is_cors_safelisted_method
 from corsight.browser.urls import is_http_url, origin_of, same_origin
 from corsight.errors import PolicyError
@@ -400,26 +400,18 @@ def _required(result: CheckResult) -> tuple[list[dict[str, Any]], list[str], lis
                 "true",
                 _response_header(pre, "Access-Control-Allow-Credentials") == "true",
             )
+        # Whether today's lists would do is the browser model's call (`*`, case, syntax).
+        allowed_methods, bad_method = parse_list(_response_header(pre, "Access-Control-Allow-Methods"))
+        allowed_headers, bad_header = parse_list(_response_header(pre, "Access-Control-Allow-Headers"))
+        allowed = PreflightResult(
+            frozenset(allowed_methods), frozenset(h.lower() for h in allowed_headers), creds, 0
+        )
         if methods:
-            allowed = _response_header(pre, "Access-Control-Allow-Methods") or ""
-            listed = [m.strip() for m in allowed.split(",")]
-            need(
-                "preflight",
-                pre,
-                "Access-Control-Allow-Methods",
-                ", ".join(methods),
-                req.method in listed or ("*" in listed and not creds),
-            )
+            ok = bad_method is None and allowed.method_failure(req.method) is None
+            need("preflight", pre, "Access-Control-Allow-Methods", ", ".join(methods), ok)
         if names:
-            allowed = _response_header(pre, "Access-Control-Allow-Headers") or ""
-            listed = [h.strip().lower() for h in allowed.split(",")]
-            need(
-                "preflight",
-                pre,
-                "Access-Control-Allow-Headers",
-                ", ".join(names),
-                all(n in listed for n in names),
-            )
+            ok = bad_header is None and allowed.header_failure(req) is None
+            need("preflight", pre, "Access-Control-Allow-Headers", ", ".join(names), ok)
     have = _response_header(act, "Access-Control-Allow-Origin")
     need("actual", act, "Access-Control-Allow-Origin", origin, have == origin or (have == "*" and not creds))
     if creds:
