@@ -1,4 +1,5 @@
-"""The few pieces of HTTP grammar (RFC 9110) that both models need: tokens and header values.
+"""The few pieces of HTTP grammar (RFC 9110) and Fetch method rules that both models need:
+tokens, header values, forbidden methods and method normalization.
 
 Checks use ``str.strip(alphabet)``, which runs in C and allocates nothing when the string is
 made only of the alphabet: no regular expression runs on the hot path.
@@ -23,3 +24,20 @@ def is_token(text: str) -> bool:
 def is_safe_header_value(text: str) -> bool:
     """Whether ``text`` can be sent as a header value: no CR, LF, NUL or other control byte."""
     return not text.strip(_VALUE_CHARS)
+
+
+#: Methods a browser never lets script send (Fetch: forbidden methods).
+FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
+
+#: Methods the Fetch standard uppercases whatever case script wrote them in.
+NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
+
+
+def normalize_method(method: str) -> str:
+    """Uppercase DELETE/GET/HEAD/OPTIONS/POST/PUT case-insensitively; leave others (``patch``)."""
+    upper = method.upper()
+    return upper if upper in NORMALIZED_METHODS else method
+
+
+def is_forbidden_method(method: str) -> bool:
+    return method.upper() in FORBIDDEN_METHODS

@@ -12,14 +12,8 @@ from typing import Any
 
 from corsight.dynamic import OriginCallback
 from corsight.errors import PolicyError
-from corsight.httpsyntax import is_token
+from corsight.httpsyntax import is_forbidden_method, is_token, normalize_method
 from corsight.origins import OriginMatcher, normalize_allowed
-
-#: Methods a browser never lets script send (Fetch: forbidden methods).
-FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
-
-#: Methods the Fetch standard uppercases whatever case script wrote them in.
-NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
 
 #: Request headers a browser sets itself; script cannot, so allowing them is a mistake.
 FORBIDDEN_REQUEST_HEADERS = frozenset({
@@ -92,10 +86,9 @@ def _methods(value: Any) -> tuple[str, ...]:
             raise PolicyError(f"allow_methods: {method!r} is not an HTTP method name (a token); {_TOKEN_FIX}")
         # Browsers uppercase only the six standard methods; `patch` stays `patch` on the
         # wire and must be listed as the page's script writes it.
-        upper = method.upper()
-        if upper in FORBIDDEN_METHODS:
-            raise PolicyError(f"allow_methods: browsers never send {upper}; remove it")
-        result.append(upper if upper in NORMALIZED_METHODS else method)
+        if is_forbidden_method(method):
+            raise PolicyError(f"allow_methods: browsers never send {method.upper()}; remove it")
+        result.append(normalize_method(method))
     return tuple(dict.fromkeys(result))
 
 

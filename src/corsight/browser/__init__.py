@@ -27,10 +27,10 @@ from corsight.browser.request import (
     is_cors_safelisted_request_header,
     is_forbidden_request_header,
     needs_preflight,
-    normalize_method,
     prepare_request,
 )
 from corsight.browser.urls import Origin, URLError, parse_origin
+from corsight.httpsyntax import normalize_method
 
 __all__ = [
     "Check",

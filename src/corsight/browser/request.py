@@ -20,7 +20,7 @@ from corsight.browser.messages import (
     invalid_method_message,
 )
 from corsight.browser.urls import Origin, canonical_url, parse_origin
-from corsight.httpsyntax import is_token
+from corsight.httpsyntax import is_forbidden_method, is_token, normalize_method
 
 Credentials = Literal["omit", "same-origin", "include"]
 BodyKind = Literal["none", "bytes", "stream"]
@@ -28,8 +28,6 @@ Headers = Mapping[str, str] | Sequence[tuple[str, str]] | None
 
 HTTP_WHITESPACE = "\t\n\r "
 SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
-NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
-FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
 FORBIDDEN_HEADER_NAMES = frozenset(
     {
         "accept-charset",
@@ -84,16 +82,6 @@ class RequestError(TypeError):
 
 
 # --- methods ---------------------------------------------------------------------------------
-
-
-def normalize_method(method: str) -> str:
-    """Uppercase DELETE/GET/HEAD/OPTIONS/POST/PUT case-insensitively; leave others (``patch``)."""
-    upper = method.upper()
-    return upper if upper in NORMALIZED_METHODS else method
-
-
-def is_forbidden_method(method: str) -> bool:
-    return method.upper() in FORBIDDEN_METHODS
 
 
 def is_cors_safelisted_method(method: str) -> bool:
