@@ -115,12 +115,10 @@ class ScanReport:
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    # The package's own constant: importlib.metadata took 60 ms here to find the same string.
+    from corsight import __version__
 
-    try:
-        return version("corsight")
-    except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0+unknown"
+    return __version__
 
 
 async def _gather(transport: Transport, target: Target, probes: Iterable[Probe]) -> list[Outcome]:
