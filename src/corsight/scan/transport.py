@@ -496,6 +496,7 @@ class Transport:
         self._open: set[_Connection] = set()
         self._ssl: ssl.SSLContext | None = None
         self._addresses: dict[str, tuple[tuple[str, str, int], str, bytes]] = {}
+        self._tokens: set[str] = set()  # methods and header names already checked
         self._extra = [(n, v) for n, v in options.headers] + [("User-Agent", USER_AGENT)]
         for name, value in self._extra:
             _check_header(name, value)
@@ -532,11 +533,13 @@ class Transport:
         try:
             key, authority, target = self._address(url)
             sent = (("Host", authority), *headers, *self._extra)
-            for name, value in headers:
-                _check_header(name, value)
-            lines = "".join(f"{n}: {v}\r\n" for n, v in sent)
-            if not _TOKEN_CHARS.issuperset(method.encode("latin-1")):
-                raise ValueError(f"invalid method {method!r}")
+            lines = "".join([f"{n}: {v}\r\n" for n, v in sent])
+            # No header may add a line of its own: the only line breaks are the CRLFs above.
+            if lines.count("\n") != len(sent) or lines.count("\r") != len(sent):
+                raise ValueError("a header value contains a line break")
+            for name in {method, *(n for n, _ in headers)} - self._tokens:
+                _check_header(name, "")
+                self._tokens.add(name)
             data = f"{method} ".encode() + target + f" HTTP/1.1\r\n{lines}\r\n".encode("latin-1")
         except (ValueError, UnicodeError) as exc:
             raise NetFailure(NetError.FAILED, f"cannot send this request ({exc})", attempts=0) from None
