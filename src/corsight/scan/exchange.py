@@ -230,7 +230,7 @@ async def send_fetch(transport: Transport, target: Target, probe: Probe) -> Outc
             break
         outcome.requests += answer.attempts
         outcome.hops.append(Hop(step.kind, step.method, step.url, answer.sent, answer.status, answer.headers))
-        response = Response.of(answer.status, answer.headers)
+        response = Response(answer.status, answer.headers)  # already a tuple of str pairs
         answers[(step.method, step.url)] = response
         step = fetch.receive(response)
     verdict = step
