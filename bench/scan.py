@@ -141,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     python = corscanner_python()
+    load_before = os.getloadavg()
     port = free_port()
     server = subprocess.Popen([sys.executable, "-c", SERVE.format(root=str(ROOT), port=port)])
     try:
@@ -185,13 +186,19 @@ def main(argv: list[str] | None = None) -> int:
             "all_seconds": ours_times,
         },
         "speedup": round(theirs_s / ours_s, 2),
+        # Other work on the machine slows both scanners, not always alike: keep it with the figures.
+        "load_average_1min": [round(load_before[0], 2), round(os.getloadavg()[0], 2)],
         "corscanner_findings_matched": matched,
         "corscanner_findings_missed": missed,
     }
     if args.json:
         print(json.dumps(figures, indent=2))
     else:
-        print(f"lab: {len(urls)} URLs on 127.0.0.1, concurrency {args.concurrency}, median of {args.rounds}")
+        load = figures["load_average_1min"]
+        print(
+            f"lab: {len(urls)} URLs on 127.0.0.1, concurrency {args.concurrency}, median of {args.rounds};"
+            f" {os.cpu_count()} CPUs, load average {load[0]} before, {load[1]} after"
+        )
         print(
             f"  CORScanner 1.0.1  {theirs_s:7.2f} s  {theirs_requests:6d} requests"
             f"  {len(theirs)} findings (it stops at the first per URL)"
@@ -200,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
             f"  corsight scan     {ours_s:7.2f} s  {ours_requests:6d} requests"
             f"  {figures['corsight']['findings']} findings ({above_info} above info)"
         )
+        times = ", ".join(f"{a:.2f}/{b:.2f}" for a, b in zip(theirs_times, ours_times, strict=True))
+        print(f"  rounds (CORScanner/corsight s): {times}")
         print(
             f"  speed-up {figures['speedup']}x;"
             f" CORScanner findings corsight also found: {matched}/{len(theirs)}"
