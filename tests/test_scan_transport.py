@@ -275,3 +275,31 @@ def test_headers_that_would_split_the_request_are_refused_before_sending() -> No
     assert failure.kind is NetError.FAILED and failure.attempts == 0
     with pytest.raises(ValueError):
         Transport(TransportOptions(headers=[("Bad Name", "x")]))
+
+
+def test_politeness_delay_and_per_host_limit() -> None:
+    active = [0, 0]  # now, most at once
+    lock = threading.Lock()
+
+    def slow(sock: socket.socket) -> None:
+        while _read_head(sock):
+            with lock:
+                active[0] += 1
+                active[1] = max(active)
+            time.sleep(0.05)
+            with lock:
+                active[0] -= 1
+            sock.sendall(OK_HEAD + b"Content-Length: 0\r\n\r\n")
+
+    async def main(port: int, **options: object) -> float:
+        settings = TransportOptions(**{"timeout": 2.0, **options})  # type: ignore[arg-type]
+        async with Transport(settings) as transport:
+            started = time.monotonic()
+            await asyncio.gather(*(transport.send("GET", f"http://127.0.0.1:{port}/", []) for _ in range(6)))
+            return time.monotonic() - started
+
+    with peer(slow) as port:
+        assert asyncio.run(main(port, concurrency=6, per_host=2)) >= 0.14  # 6 requests, 2 at a time
+        assert active[1] == 2
+        active[1] = 0
+        assert asyncio.run(main(port, concurrency=6, per_host=6, delay=0.1)) >= 0.5  # 5 gaps of 0.1 s

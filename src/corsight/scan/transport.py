@@ -549,7 +549,8 @@ class Transport:
             if attempt:
                 await asyncio.sleep(min(2.0, 0.2 * 2 ** (attempt - 1)))
             async with self._global, self._host_lock(key):
-                await self._polite(key)
+                if self.options.delay > 0:
+                    await self._polite(key)
                 try:
                     status, received = await self._exchange(key, method, data)
                     return Answer(status, received, sent, attempt + 1)
@@ -562,11 +563,13 @@ class Transport:
         raise last
 
     async def _polite(self, key: tuple[str, str, int]) -> None:
-        if self.options.delay > 0:
-            wait = self._last.get(key, 0.0) + self.options.delay - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
-            self._last[key] = time.monotonic()
+        # Take the next free slot before sleeping: requests waiting together must not all wake
+        # at the same moment.
+        now = time.monotonic()
+        slot = max(now, self._last.get(key, now - self.options.delay) + self.options.delay)
+        self._last[key] = slot
+        if slot > now:
+            await asyncio.sleep(slot - now)
 
     async def _exchange(self, key: tuple[str, str, int], method: str, data: bytes) -> tuple[int, Headers]:
         loop = asyncio.get_running_loop()
