@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from corsight.browser import Origin
@@ -123,7 +124,7 @@ def calibration_probes(target: Target, extra: Iterable[str] = ()) -> list[Probe]
 # --- attack probes ---------------------------------------------------------------------------------
 
 
-def _dot_mutations(host: str, target: Target, limit: int = 3) -> list[str]:
+def _dot_mutations(host: str, registrable: str | None, own_suffix: str | None, limit: int = 3) -> list[str]:
     """Hosts with one dot replaced by a letter that someone else could register."""
     if is_ip(host):
         return []
@@ -134,9 +135,9 @@ def _dot_mutations(host: str, target: Target, limit: int = 3) -> list[str]:
         mutated = host[:i] + "x" + host[i + 1 :]
         domain = registrable_domain(mutated)
         suffix = public_suffix(mutated)
-        if domain is None or domain == target.registrable or suffix is None:
+        if domain is None or domain == registrable or suffix is None:
             continue
-        if suffix != target.suffix and not is_listed_suffix(suffix):
+        if suffix != own_suffix and not is_listed_suffix(suffix):
             continue
         out.append(mutated)
         if len(out) == limit:
@@ -149,14 +150,21 @@ def attack_probes(target: Target, bases: list[Origin]) -> list[Probe]:
     substring, dot and special-character probes are built around them, and look-alikes of the
     registrable domain are sent only when one was accepted. A check that rejects every trusted
     origin rejects their mutations too (each such check accepts the origin it was written
-    for), so without a base only the probes that need none are sent."""
+    for), so without a base only the probes that need none are sent. The list depends only
+    on the target's site and scheme, so URLs of one API share it (built once)."""
+    return list(_attack_probes(target.registrable, target.suffix, target.scheme, tuple(bases)))
+
+
+@lru_cache(maxsize=256)
+def _attack_probes(
+    reg: str | None, own_suffix: str | None, scheme: str, bases: tuple[Origin, ...]
+) -> tuple[Probe, ...]:
     probes: list[Probe] = [
         Probe("any-origin", f"https://{ATTACKER}", "an unrelated origin"),
         Probe("null-origin", "null", "the opaque origin"),
     ]
     probes += [Probe("third-party-origin", o, "third-party host") for o in THIRD_PARTY_ORIGINS]
     probes += [Probe("localhost-origin", o, "localhost", cap=cap) for o, cap in LOCALHOST_ORIGINS]
-    reg = target.registrable
     if reg and bases:
         probes.append(Probe("suffix-match", f"https://corsight{reg}", f"ends with {reg}"))
         reverse = reg[1:]
@@ -169,7 +177,7 @@ def attack_probes(target: Target, bases: list[Origin]) -> list[Probe]:
         probes.append(
             Probe("substring-match", origin_string(s, f"corsight{h}.{ATTACKER}", p), f"contains {h}")
         )
-        for mutated in _dot_mutations(h, target):
+        for mutated in _dot_mutations(h, reg, own_suffix):
             probes.append(Probe("unescaped-dot", origin_string(s, mutated, p), f"a dot of {h} replaced"))
         if index == 0:  # the parser behind a check is the same whichever origin it compares
             port = "" if p is None or _is_default(s, p) else f":{p}"
@@ -177,11 +185,11 @@ def attack_probes(target: Target, bases: list[Origin]) -> list[Probe]:
                 Probe("special-characters", f"{s}://{h}{c}.{ATTACKER}{port}", f"{h} then {c!r}")
                 for c in SPECIAL_CHARACTERS
             ]
-        if s == "https" and target.scheme == "https":
+        if s == "https" and scheme == "https":
             probes.append(Probe("http-origin", origin_string("http", h, None), f"http:// twin of {h}"))
         if not reg and not is_ip(h):
             probes.append(Probe("any-subdomain", origin_string(s, f"corsight-probe.{h}", p), f"under {h}"))
-    return _dedupe(probes)
+    return tuple(_dedupe(probes))
 
 
 def _is_default(scheme: str, port: int) -> bool:
