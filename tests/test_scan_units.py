@@ -242,3 +242,53 @@ def test_without_credentials_the_model_refuses_for_the_same_reasons(redirect: bo
                     assert not omitted.allowed
                     checked += 1
     assert checked > 40
+
+
+def test_a_settled_first_answer_is_judged_alike_on_every_path_of_an_origin() -> None:
+    # exchange memoizes the model's judgement of a hostile GET by (target origin, page origin,
+    # request, answer) when the first answer settles the fetch, and the first request's headers
+    # by (target origin, page origin, request): the model must not look at the path for either.
+    from dataclasses import replace
+
+    from corsight.browser import Fetch, Outgoing, PreflightCache, Response, prepare_request, simulate
+
+    urls = [
+        "https://api.victim.example/v1/me?x=1",
+        "https://api.victim.example/",
+        "https://api.victim.example/a/b/",
+    ]
+    origins = ["https://corsight-attacker.example", "null", "https://www.victim.example"]
+    responses = [
+        (status, _headers(acao, acac))
+        for acao in ACAO_VALUES
+        for acac in ACAC_VALUES
+        for status in (200, 404)
+    ]
+    responses += [(302, _headers("*", None, ("Location", "/elsewhere"))), (204, [])]
+    settled = 0
+    for origin in origins:
+        firsts = set()
+        for url in urls:
+            step = Fetch(
+                prepare_request(url, origin=origin, headers=[("Accept", "*/*")], credentials="include")
+            ).start()
+            assert isinstance(step, Outgoing) and step.kind == "actual" and step.url == url
+            firsts.add((step.method, step.headers))
+        assert len(firsts) == 1
+        for status, headers in responses:
+            seen = set()
+            for url in urls:
+                request = prepare_request(
+                    url, origin=origin, headers=[("Accept", "*/*")], credentials="include"
+                )
+                answers = {("GET", url): Response.of(status, headers)}
+                verdicts = [
+                    simulate(r, answers, cache=PreflightCache())
+                    for r in (request, replace(request, credentials="omit"))
+                ]
+                if len(verdicts[0].exchanges) != 1:
+                    continue
+                seen.add(tuple((v.allowed, v.complete, v.cors_error, v.exposed_headers) for v in verdicts))
+            assert len(seen) <= 1, (origin, status, headers)
+            settled += bool(seen)
+    assert settled > 100

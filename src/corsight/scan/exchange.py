@@ -203,6 +203,34 @@ def _prepared(url: str, method: str, headers: tuple[tuple[str, str], ...], crede
     )
 
 
+@dataclass(frozen=True)
+class _Judgement:
+    with_credentials: bool
+    include_error: CorsError | None
+    without_credentials: bool
+    omit_error: CorsError | None
+    exposed: tuple[str, ...]
+
+
+# The model's judgement of a hostile GET that its first answer settled (no redirect followed),
+# by (target's origin, page's origin, method, headers, status, response headers). CORS compares
+# origins and headers, never the path (tests/test_scan_units.py holds the model to that), and
+# an API answers most probes alike on every path: a scan of many URLs of one site judges each
+# distinct answer once.
+_JUDGED: dict[tuple[Any, ...], _Judgement] = {}
+MAX_JUDGED = 50_000
+
+
+def _judged(outcome: Outcome, judgement: _Judgement) -> Outcome:
+    outcome.with_credentials = judgement.with_credentials
+    outcome.include_error = judgement.include_error
+    outcome.without_credentials = judgement.without_credentials
+    outcome.omit_error = judgement.omit_error
+    outcome.exposed = judgement.exposed
+    outcome.preflight_passed = True
+    return outcome
+
+
 async def send_fetch(transport: Transport, target: Target, probe: Probe) -> Outcome:
     """Drive the model's fetch for a page of the probe's origin, with credentials."""
     outcome = Outcome(probe)
@@ -211,6 +239,7 @@ async def send_fetch(transport: Transport, target: Target, probe: Probe) -> Outc
     answers: dict[tuple[str, str], Response] = {}
     step: Outgoing | Verdict = fetch.start()
     stopped_before_actual = False
+    settled: tuple[Any, ...] | None = None
     while isinstance(step, Outgoing):
         if step.kind == "actual" and step.method not in SAFE_METHODS:
             stopped_before_actual = True
@@ -232,6 +261,12 @@ async def send_fetch(transport: Transport, target: Target, probe: Probe) -> Outc
         outcome.hops.append(Hop(step.kind, step.method, step.url, answer.sent, answer.status, answer.headers))
         response = Response(answer.status, answer.headers)  # already a tuple of str pairs
         answers[(step.method, step.url)] = response
+        if probe.kind == "get" and step.kind == "actual" and len(outcome.hops) == 1:
+            settled = (target.origin, probe.origin, probe.method, probe.headers)
+            settled += (answer.status, answer.headers)
+            judgement = _JUDGED.get(settled)
+            if judgement is not None:
+                return _judged(outcome, judgement)
         step = fetch.receive(response)
     verdict = step
     outcome.with_credentials = verdict.allowed and verdict.complete
@@ -253,6 +288,16 @@ async def send_fetch(transport: Transport, target: Target, probe: Probe) -> Outc
             outcome.omit_error = omitted.cors_error
             if outcome.without_credentials:
                 outcome.exposed = omitted.exposed_headers
+        if settled is not None and len(verdict.exchanges) == 1 and outcome.note == "":
+            if len(_JUDGED) >= MAX_JUDGED:
+                _JUDGED.clear()
+            _JUDGED[settled] = _Judgement(
+                outcome.with_credentials,
+                outcome.include_error,
+                outcome.without_credentials,
+                outcome.omit_error,
+                outcome.exposed,
+            )
     return outcome
 
 
