@@ -35,7 +35,7 @@ from corsight.browser import (
 from corsight.browser.checks import get_header
 from corsight.scan.probes import Probe
 from corsight.scan.target import Target, registrable_domain
-from corsight.scan.transport import Headers, NetFailure, Transport
+from corsight.scan.transport import Answer, Headers, NetFailure, Transport
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # Refusals whose reason credentials do not enter into: the Allow-Origin value is absent, not
@@ -231,13 +231,40 @@ def _judged(outcome: Outcome, judgement: _Judgement) -> Outcome:
     return outcome
 
 
+# The header lines of a hostile GET's first request, which the model sends straight to the
+# target URL, by (target's origin, page's origin, method, headers): the same on every path.
+_FIRST: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
+
+
 async def send_fetch(transport: Transport, target: Target, probe: Probe) -> Outcome:
     """Drive the model's fetch for a page of the probe's origin, with credentials."""
     outcome = Outcome(probe)
+    shape = (target.origin, probe.origin, probe.method, probe.headers) if probe.kind == "get" else None
+    early: Answer | NetFailure | None = None
+    if shape is not None and shape in _FIRST:
+        # Send what the model is known to send first, and skip the model if the answer is one
+        # it already judged for this site.
+        try:
+            early = await transport.send("GET", target.url, _FIRST[shape])
+        except NetFailure as exc:
+            early = exc
+        if isinstance(early, Answer):
+            judgement = _JUDGED.get((*shape, early.status, early.headers))
+            if judgement is not None:
+                outcome.requests += early.attempts
+                outcome.hops.append(Hop("actual", "GET", target.url, early.sent, early.status, early.headers))
+                return _judged(outcome, judgement)
     request = _request(target, probe, "include")
     fetch = Fetch(request, cache=PreflightCache())
     answers: dict[tuple[str, str], Response] = {}
     step: Outgoing | Verdict = fetch.start()
+    if shape is not None and isinstance(step, Outgoing) and step.kind == "actual" and step.url == target.url:
+        if len(_FIRST) >= MAX_JUDGED:
+            _FIRST.clear()
+        first = _FIRST.setdefault(shape, _wire(step.headers))
+        if early is not None and first != _wire(step.headers):  # pragma: no cover - defensive
+            outcome.requests += early.attempts
+            early = None  # not what the model sends now: send that instead
     stopped_before_actual = False
     settled: tuple[Any, ...] | None = None
     while isinstance(step, Outgoing):
@@ -251,7 +278,12 @@ async def send_fetch(transport: Transport, target: Target, probe: Probe) -> Outc
             break
         wire = _wire(step.headers)
         try:
-            answer = await transport.send(step.method, step.url, wire)
+            if early is not None:  # the first request, already sent with these same headers
+                answer, early = early, None
+                if isinstance(answer, NetFailure):
+                    raise answer
+            else:
+                answer = await transport.send(step.method, step.url, wire)
         except NetFailure as exc:
             outcome.hops.append(Hop(step.kind, step.method, step.url, tuple(wire), None, (), exc.detail))
             _failure(outcome, exc)
@@ -261,9 +293,8 @@ async def send_fetch(transport: Transport, target: Target, probe: Probe) -> Outc
         outcome.hops.append(Hop(step.kind, step.method, step.url, answer.sent, answer.status, answer.headers))
         response = Response(answer.status, answer.headers)  # already a tuple of str pairs
         answers[(step.method, step.url)] = response
-        if probe.kind == "get" and step.kind == "actual" and len(outcome.hops) == 1:
-            settled = (target.origin, probe.origin, probe.method, probe.headers)
-            settled += (answer.status, answer.headers)
+        if shape is not None and step.kind == "actual" and len(outcome.hops) == 1:
+            settled = (*shape, answer.status, answer.headers)
             judgement = _JUDGED.get(settled)
             if judgement is not None:
                 return _judged(outcome, judgement)
