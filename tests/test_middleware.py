@@ -269,3 +269,17 @@ def test_with_cors_headers_merges_vary_and_replaces_cors_headers_from_any_iterab
     assert [v for n, v in merged if n == b"access-control-allow-origin"] == [APP.encode()]
     assert [v for n, v in merged if n == b"vary"] == [b"Accept-Encoding, Origin"]
     assert with_cors_headers((h for h in [(b"x-a", b"1")]), decision)[0] == (b"x-a", b"1")
+
+
+def test_wsgi_exception_after_start_response_replaces_the_unsent_response() -> None:
+    """An app that started its response and then raised: the 500 with CORS headers replaces
+    it (start_response with exc_info), or the exception goes on if headers were sent."""
+
+    def app(environ: Any, start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        raise RuntimeError("late")
+
+    with serve_wsgi(WSGICors(app, **SETTINGS)) as url:
+        response = httpx.get(url, headers={"Origin": APP})
+    assert response.status_code == 500
+    assert response.headers["access-control-allow-origin"] == APP

@@ -58,8 +58,8 @@ class Decision:
     """
 
     __slots__ = (
-        "body", "headers", "kind", "names", "raw_added", "raw_conflicts", "raw_headers", "raw_names",
-        "raw_vary", "reason",
+        "added", "body", "conflicts", "headers", "kind", "names", "raw_added", "raw_conflicts",
+        "raw_headers", "raw_names", "raw_vary", "reason",
         "status", "status_line", "vary",
     )  # fmt: skip
 
@@ -85,7 +85,10 @@ class Decision:
         self.raw_headers = tuple((n.lower().encode("latin-1"), v.encode("latin-1")) for n, v in headers)
         self.raw_names = frozenset(n for n, _ in self.raw_headers)
         self.raw_vary = vary.encode("latin-1")
-        #: What an app's response must not already have for :attr:`raw_added` to be appended as is.
+        #: Header names an app's response must not have for :attr:`added` (WSGI) or
+        #: :attr:`raw_added` (ASGI) to be appended as they are, Vary included.
+        self.conflicts = self.names | {"vary"}
+        self.added = headers + ((("Vary", vary),) if vary else ())
         self.raw_conflicts = self.raw_names | {b"vary"}
         self.raw_added = self.raw_headers + (((b"vary", self.raw_vary),) if vary else ())
 

@@ -3,6 +3,7 @@ Pyramid, Bottle...). Same keyword arguments as the ASGI middleware, or ``policy=
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import Any
@@ -35,19 +36,21 @@ def cors_request(environ: Mapping[str, Any]) -> tuple[str | None, str | None, st
 
 def with_cors_headers(headers: Iterable[tuple[str, str]], decision: Decision) -> Headers:
     """The app's response headers with the decision's CORS headers and Vary merged in."""
-    out = []
-    vary: str | None = None
-    replaced = decision.names
-    for name, value in headers:
-        lower = name.lower()
-        if lower == "vary":
-            vary = value if vary is None else f"{vary}, {value}"
-        elif lower not in replaced:
-            out.append((name, value))
-    out.extend(decision.headers)
+    headers = headers if isinstance(headers, list) else list(headers)
+    kept = [header for header in headers if header[0].lower() not in decision.conflicts]
+    if len(kept) == len(headers):  # the common case: the app sent neither Vary nor CORS headers
+        kept.extend(decision.added)
+        return kept
+    vary = ", ".join(value for name, value in headers if name.lower() == "vary") or None
+    kept = [
+        header
+        for header in headers
+        if header[0].lower() not in decision.names and header[0].lower() != "vary"
+    ]
+    kept.extend(decision.headers)
     if vary is not None or decision.vary:
-        out.append(("Vary", merge_vary(vary, decision.vary)))
-    return out
+        kept.append(("Vary", merge_vary(vary, decision.vary)))
+    return kept
 
 
 def _body_then_raise(exc: BaseException) -> Iterator[bytes]:
@@ -75,9 +78,10 @@ class CORSMiddleware:
             )
         #: The policy for every path, or the Router that picks one per path.
         self.policy = policy if isinstance(policy, Router) else self.router.policy_for("/")
+        self._single = self.router.single
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
-        engine = self.router.single or self.router.engine_for(environ.get("PATH_INFO", ""))
+        engine = self._single or self.router.engine_for(environ.get("PATH_INFO", ""))
         if engine is None:
             return self.app(environ, start_response)
         get = environ.get
@@ -94,21 +98,17 @@ class CORSMiddleware:
         if not decision.headers and not decision.vary:
             return self.app(environ, start_response)
 
-        started = False
-
         def start_with_cors(status: str, headers: Headers, exc_info: ExcInfo | None = None) -> Any:
-            nonlocal started
-            started = True
             return start_response(status, with_cors_headers(headers, decision), exc_info)
 
         try:
             return self.app(environ, start_with_cors)
         except Exception as exc:
-            if started:
-                raise
+            # With exc_info, PEP 3333's start_response replaces a response not sent yet, and
+            # re-raises when the headers are already out: then the exception goes on as is.
             headers = [
                 ("Content-Type", "text/plain; charset=utf-8"),
                 ("Content-Length", str(len(_ERROR_BODY))),
             ]
-            start_response("500 Internal Server Error", with_cors_headers(headers, decision))
+            start_response("500 Internal Server Error", with_cors_headers(headers, decision), sys.exc_info())
             return _body_then_raise(exc)
