@@ -24,8 +24,7 @@ _ERROR_BODY = b"Internal Server Error"
 def cors_request(environ: Mapping[str, Any]) -> tuple[str | None, str | None, str | None, bool]:
     """The engine's inputs from a WSGI environ (or Django's ``request.META``, which has the
     same keys): ``Origin``, ``Access-Control-Request-Method``, ``-Headers``, and whether
-    ``-Private-Network`` is present. :class:`CORSMiddleware` reads the same keys inline, on
-    the benchmarked hot path."""
+    ``-Private-Network`` is present."""
     return (
         environ.get("HTTP_ORIGIN"),
         environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"),
@@ -84,14 +83,11 @@ class CORSMiddleware:
         engine = self._single or self.router.engine_for(environ.get("PATH_INFO", ""))
         if engine is None:
             return self.app(environ, start_response)
-        get = environ.get
-        decision = engine.decide(
-            environ["REQUEST_METHOD"],
-            get("HTTP_ORIGIN"),
-            get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"),
-            get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
-            "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK" in environ,
-        )
+        method = environ["REQUEST_METHOD"]
+        if method == "OPTIONS":
+            decision = engine.decide(method, *cors_request(environ))
+        else:  # only a preflight reads the Access-Control-Request-* headers
+            decision = engine.decide(method, environ.get("HTTP_ORIGIN"))
         if decision.status is not None:
             start_response(decision.status_line, list(decision.headers))
             return [decision.body]
