@@ -7,7 +7,7 @@ exactly the plan's headers for that kind, also on error responses.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from corsight.export.model import (
     CANONICAL_ORIGIN_REGEX,
@@ -223,20 +223,23 @@ def _req(name: str) -> str:
     return f"req_novary('{name}')"
 
 
+def _origin_allowed(plan: Plan, present: str, matches: Callable[[str], str]) -> str:
+    """"The Origin is allowed" in a config language, given its test that Origin is present and
+    its expression for "Origin matches this regex" (Apache's ap_expr, Caddy's CEL)."""
+    if plan.any_origin:
+        return f"({present})"
+    parts = []
+    if plan.exact_regex:
+        parts.append(matches(plan.exact_regex))
+    if plan.pattern_regex:
+        # Patterns apply only to origins written as browsers write them.
+        parts.append(f"({matches(CANONICAL_ORIGIN_REGEX)} && {matches(plan.pattern_regex)})")
+    return "(" + " || ".join(parts) + ")" if parts else "false"
+
+
 def _ap_conditions(plan: Plan) -> dict[str, str]:
     has_origin = f"-n {_req('Origin')}"
-    if plan.any_origin:
-        origin_ok = f"({has_origin})"
-    else:
-        parts = []
-        if plan.exact_regex:
-            parts.append(f"{_req('Origin')} =~ {_ap_regex(plan.exact_regex)}")
-        if plan.pattern_regex:
-            parts.append(
-                f"({_req('Origin')} =~ {_ap_regex(CANONICAL_ORIGIN_REGEX)}"
-                f" && {_req('Origin')} =~ {_ap_regex(plan.pattern_regex)})"
-            )
-        origin_ok = "(" + " || ".join(parts) + ")" if parts else "false"
+    origin_ok = _origin_allowed(plan, has_origin, lambda regex: f"{_req('Origin')} =~ {_ap_regex(regex)}")
     preflight = (
         f"(%{{REQUEST_METHOD}} == 'OPTIONS' && {has_origin} && -n {_req('Access-Control-Request-Method')})"
     )
@@ -336,18 +339,7 @@ def _ph(name: str) -> str:
 def _caddy_conditions(plan: Plan) -> dict[str, str]:
     origin = _ph("Origin")
     has_origin = f"{origin} != ''"
-    if plan.any_origin:
-        origin_ok = f"({has_origin})"
-    else:
-        parts = []
-        if plan.exact_regex:
-            parts.append(f"{origin}.matches({_cel_regex(plan.exact_regex)})")
-        if plan.pattern_regex:
-            parts.append(
-                f"({origin}.matches({_cel_regex(CANONICAL_ORIGIN_REGEX)})"
-                f" && {origin}.matches({_cel_regex(plan.pattern_regex)}))"
-            )
-        origin_ok = "(" + " || ".join(parts) + ")" if parts else "false"
+    origin_ok = _origin_allowed(plan, has_origin, lambda regex: f"{origin}.matches({_cel_regex(regex)})")
     acrm = _ph("Access-Control-Request-Method")
     preflight = f"({{http.request.method}} == 'OPTIONS' && {has_origin} && {acrm} != '')"
     checks = [preflight, origin_ok]
