@@ -314,7 +314,7 @@ def _request_from_preflight(entry: _Entry, origin: str) -> Request:
     return prepare_request(entry.url, origin=origin, method=method, headers=headers)
 
 
-def _passing_preflight(step: Outgoing, request: Request) -> Response:
+def _passing_preflight(request: Request) -> Response:
     """What a preflight the HAR did not record must have answered: the browser sent the actual
     request, so it passed."""
     headers = [
@@ -361,7 +361,7 @@ def _replay(
                 finding.notes.append(
                     "the preflight is not in the HAR; it passed, since the browser sent the request"
                 )
-                step = fetch.receive(_passing_preflight(step, request))
+                step = fetch.receive(_passing_preflight(request))
                 continue
             return None, timeline
         if actual is None:
