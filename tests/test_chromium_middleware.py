@@ -16,17 +16,10 @@ from starlette.routing import Route
 
 from corsight.asgi import CORSMiddleware as ASGICors
 from corsight.wsgi import CORSMiddleware as WSGICors
+from tests.browser_page import blocked_by_cors, browser_fetch, page_app
 from tests.servers import serve_asgi, serve_wsgi
 
 pytestmark = pytest.mark.browser
-
-PAGE_HTML = b"<!doctype html><meta charset=utf-8><title>corsight test page</title>"
-
-
-def page_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-    start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
-    return [PAGE_HTML]
-
 
 def api_starlette() -> Starlette:
     async def api(req: Request) -> JSONResponse:
@@ -74,34 +67,6 @@ def serve_api(kind: str, **settings: Any) -> Any:
     app = api_flask()
     app.wsgi_app = WSGICors(app.wsgi_app, **settings)  # type: ignore[method-assign]
     return serve_wsgi(app)
-
-
-FETCH = """async ([url, init]) => {
-  try {
-    const r = await fetch(url, init);
-    const headers = {};
-    r.headers.forEach((v, k) => { headers[k] = v; });
-    return {ok: true, status: r.status, body: await r.text(), headers};
-  } catch (e) {
-    return {ok: false, error: String(e)};
-  }
-}"""
-
-
-def browser_fetch(context: Any, page_url: str, url: str, **init: Any) -> dict[str, Any]:
-    page = context.new_page()
-    console: list[str] = []
-    page.on("console", lambda message: console.append(message.text))
-    page.goto(page_url + "/")
-    result: dict[str, Any] = page.evaluate(FETCH, [url, init])
-    page.wait_for_timeout(50)  # let Chromium print the console line for a blocked request
-    result["console"] = console
-    page.close()
-    return result
-
-
-def blocked_by_cors(result: dict[str, Any]) -> bool:
-    return not result["ok"] and any("blocked by CORS policy" in line for line in result["console"])
 
 
 @pytest.fixture(params=["starlette", "flask"])

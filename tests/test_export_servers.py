@@ -27,20 +27,15 @@ from corsight.browser import Fetch, Outgoing, Response, Verdict, prepare_request
 from corsight.browser.checks import get_header
 from corsight.engine import Engine, merge_vary
 from corsight.export import export
+from tests.browser_page import page_app
 from tests.export_servers import require, serve_exported
 from tests.servers import serve_asgi, serve_wsgi
 
 pytestmark = pytest.mark.browser
 
-PAGE_HTML = b"<!doctype html><meta charset=utf-8><title>corsight export test page</title>"
 APP_HEADERS = (("Content-Type", "application/json"), ("X-Total", "42"), ("X-Secret", "s"))
 
 SERVERS = ("nginx", "apache", "caddy", "express", "django", "flask", "fastapi")
-
-
-def page_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-    start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
-    return [PAGE_HTML]
 
 
 @pytest.fixture(scope="module")

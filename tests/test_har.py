@@ -17,14 +17,8 @@ from corsight.browser import CorsError
 from corsight.cli import main
 from corsight.har import analyze, analyze_file
 from corsight.wsgi import CORSMiddleware
+from tests.browser_page import page_app
 from tests.servers import serve_wsgi
-
-PAGE_HTML = b"<!doctype html><meta charset=utf-8><title>corsight har test page</title>"
-
-
-def page_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-    start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
-    return [PAGE_HTML]
 
 
 def plain_api(environ: dict[str, Any], start_response: Any) -> list[bytes]:

@@ -12,18 +12,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from tests.browser_page import blocked_by_cors, browser_fetch, page_app
 from tests.proxy_support import serve_proxy
 from tests.servers import serve_asgi, serve_wsgi
 
 pytestmark = pytest.mark.browser
-
-PAGE_HTML = b"<!doctype html><meta charset=utf-8><title>corsight proxy test page</title>"
-
-
-def page_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-    start_response("200 OK", [("Content-Type", "text/html; charset=utf-8")])
-    return [PAGE_HTML]
-
 
 async def api(request: Request) -> JSONResponse:
     """An API that knows nothing about CORS."""
@@ -44,38 +37,11 @@ def servers() -> Iterator[dict[str, str]]:
                    "open": f"{open_proxy}/{upstream}/api/items", "upstream_mode": f"{upstream_proxy}/api/items"}  # fmt: skip
 
 
-FETCH = """async ([url, init]) => {
-  try {
-    const r = await fetch(url, init);
-    const headers = {};
-    r.headers.forEach((v, k) => { headers[k] = v; });
-    return {ok: true, status: r.status, body: await r.text(), headers};
-  } catch (e) {
-    return {ok: false, error: String(e)};
-  }
-}"""
-
 POST = {
     "method": "POST",
     "headers": {"Content-Type": "application/json", "X-Token": "t-1"},
     "body": '{"n": 1}',
 }
-
-
-def browser_fetch(context: Any, page_url: str, url: str, init: dict[str, Any]) -> dict[str, Any]:
-    page = context.new_page()
-    console: list[str] = []
-    page.on("console", lambda message: console.append(message.text))
-    page.goto(page_url + "/")
-    result: dict[str, Any] = page.evaluate(FETCH, [url, init])
-    page.wait_for_timeout(50)  # let Chromium print the console line of a blocked request
-    result["console"] = console
-    page.close()
-    return result
-
-
-def blocked_by_cors(result: dict[str, Any]) -> bool:
-    return not result["ok"] and any("blocked by CORS policy" in line for line in result["console"])
 
 
 def test_the_upstream_alone_is_blocked(servers: dict[str, str], browser_context: Any) -> None:
