@@ -14,13 +14,7 @@ from typing import Any
 
 from corsight.proxy import ProxyConfig, create_app
 from corsight.proxy.forward import Resolver
-from tests.servers import _wait_listening
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
+from tests.servers import free_port, serve_asgi
 
 
 @contextlib.contextmanager
@@ -28,24 +22,13 @@ def serve_proxy(
     config: ProxyConfig | None = None, *, resolver: Resolver | None = None, **settings: Any
 ) -> Iterator[str]:
     """The proxy under uvicorn (lifespan on, so its client session is closed) on loopback."""
-    import uvicorn
 
     if config is None:
         settings.setdefault("access_log", "off")
         config = ProxyConfig(**settings)
     app = create_app(config, resolver=resolver)
-    port = free_port()
-    config_ = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="on",
-                             proxy_headers=False, timeout_graceful_shutdown=2)  # fmt: skip
-    server = uvicorn.Server(config_)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    _wait_listening(port)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        thread.join(10)
+    with serve_asgi(app, log_level="error", lifespan="on", proxy_headers=False, timeout_graceful_shutdown=2) as url:
+        yield url
 
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
