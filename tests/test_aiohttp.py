@@ -17,8 +17,8 @@ from corsight import Policy
 from corsight.aiohttp import cors_middleware, setup
 from corsight.routing import Router
 from corsight.testing import assert_cors_allowed, assert_cors_blocked
+from tests.browser_page import blocked_by_cors, browser_fetch, page_app
 from tests.servers import serve_wsgi
-from tests.test_chromium_middleware import blocked_by_cors, browser_fetch, page_app
 
 APP = "https://app.example.com"
 EVIL = "https://evil.example.net"

@@ -18,8 +18,8 @@ from django.core.asgi import get_asgi_application  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.test import override_settings  # noqa: E402
 
+from tests.browser_page import blocked_by_cors, browser_fetch, page_app  # noqa: E402
 from tests.servers import serve_asgi, serve_wsgi  # noqa: E402
-from tests.test_chromium_middleware import blocked_by_cors, browser_fetch, page_app  # noqa: E402
 
 pytestmark = pytest.mark.browser
 

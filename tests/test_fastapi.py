@@ -12,8 +12,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from corsight.testing import assert_cors_allowed, assert_cors_blocked
+from tests.browser_page import blocked_by_cors, browser_fetch, page_app
 from tests.servers import serve_asgi, serve_wsgi
-from tests.test_chromium_middleware import blocked_by_cors, browser_fetch, page_app
 
 APP = "http://localhost:5173"
 EVIL = "https://evil.example.net"

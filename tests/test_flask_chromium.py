@@ -11,8 +11,8 @@ import pytest
 from flask import Flask, request
 
 from corsight.flask import CORS, cors
+from tests.browser_page import blocked_by_cors, browser_fetch, page_app
 from tests.servers import serve_wsgi
-from tests.test_chromium_middleware import blocked_by_cors, browser_fetch, page_app
 
 pytestmark = pytest.mark.browser
 
