@@ -1,11 +1,14 @@
 """The ``corsight`` command line: one click group, one sub-command per tool.
 
 Exit statuses: 0 allowed, 1 blocked by the browser, 2 usage or network error (one line on
-stderr, never a traceback).
+stderr, never a traceback), 130 interrupted with Ctrl-C (the shell's convention, quietly).
 """
 
 from __future__ import annotations
 
+import difflib
+import re
+import sys
 from typing import Any
 
 import click
@@ -42,8 +45,42 @@ def needs_extra(name: str, missing: str, extra: str) -> click.Command:
     )
 
 
+def first_sentence(text: str) -> str:
+    """A command's summary for the command list: its help up to the first full stop, whole (click
+    would cut it at 45 characters, mid-sentence)."""
+    paragraph = " ".join(text.split("\n\n", 1)[0].split())
+    end = re.search(r"[.?!] ", paragraph)
+    return paragraph if end is None else paragraph[: end.start() + 1]
+
+
 class LazyGroup(click.Group):
-    """A click group whose sub-commands are imported on first use."""
+    """A click group whose sub-commands are imported on first use, that lists them with whole
+    sentences, suggests the command meant when a name is mistyped, and exits 130 on Ctrl-C."""
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, first_sentence(command.help or "")))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.6)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            ctx.fail(f"No such command '{name}'.{hint}")
+        return super().resolve_command(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            sys.exit(130)  # click would print "Aborted!" and exit 1
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *COMMANDS})
@@ -69,7 +106,12 @@ class LazyGroup(click.Group):
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="corsight")
 def main() -> None:
-    """corsight: CORS done right."""
+    """corsight: CORS done right. Why a browser blocks a cross-origin request, and the fix.
+
+    \b
+    Start with:  corsight check https://api.example.com/items --origin https://app.example.com
+    Each command's --help has examples and its exit statuses.
+    """
 
 
 if __name__ == "__main__":  # pragma: no cover

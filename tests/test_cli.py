@@ -1,0 +1,69 @@
+"""The ``corsight`` command group: the command list, mistyped commands, and Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from corsight.cli import first_sentence, main
+
+SRC = str(Path(__file__).resolve().parent.parent / "src")
+
+
+def test_the_command_list_shows_whole_sentences() -> None:
+    result = CliRunner().invoke(main, ["--help"], terminal_width=200)
+    assert result.exit_code == 0
+    lines = [line.strip() for line in result.output.splitlines()]
+    check = next(line for line in lines if line.startswith("check "))
+    assert check.endswith("?")
+    assert not any(line.endswith("...") for line in lines[1:])
+    assert "Start with:  corsight check" in result.output
+
+
+def test_first_sentence_stops_at_the_first_full_stop_or_question() -> None:
+    assert first_sentence("Would it pass? Sends what Chromium\nwould send.") == "Would it pass?"
+    assert (
+        first_sentence("A proxy (open mode, or --upstream URL).\n\nMore.")
+        == "A proxy (open mode, or --upstream URL)."
+    )
+    assert first_sentence("No full stop here") == "No full stop here"
+
+
+def test_a_mistyped_command_gets_a_suggestion() -> None:
+    result = CliRunner().invoke(main, ["chek", "http://x"])
+    assert result.exit_code == 2
+    assert "No such command 'chek'. Did you mean 'check'?" in result.output
+    far = CliRunner().invoke(main, ["zzzzzz"])
+    assert far.exit_code == 2 and "Did you mean" not in far.output
+
+
+def test_ctrl_c_exits_130_quietly() -> None:
+    # A real interrupt delivered to a real process, in a command that is busy (as check, scan and
+    # ui are while they wait on the network).
+    code = (
+        "import sys, time, click\n"
+        "from corsight import cli\n"
+        "@click.command('nap')\n"
+        "def nap():\n"
+        "    print('ready', flush=True); time.sleep(30)\n"
+        "cli.main.add_command(nap)\n"
+        "sys.argv = ['corsight', 'nap']\n"
+        "cli.main()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": SRC}
+    process = subprocess.Popen(
+        [sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline() == "ready\n"
+    time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=10)
+    assert process.returncode == 130
+    assert "Aborted" not in err and "Traceback" not in err
