@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING, Any
 from corsight.errors import PolicyError
 
 if TYPE_CHECKING:
-    from corsight.check import check
+    from corsight.check import CheckError, check
 
-__all__ = ["Policy", "PolicyError", "check"]
+__all__ = ["CheckError", "Policy", "PolicyError", "check"]
 __version__ = "0.1.0"
 
 
@@ -23,8 +23,8 @@ def __getattr__(name: str) -> Any:
         from corsight.policy import Policy
 
         return Policy
-    if name == "check":
-        from corsight.check import check
+    if name in ("check", "CheckError"):
+        import importlib
 
-        return check
+        return getattr(importlib.import_module("corsight.check"), name)
     raise AttributeError(f"module 'corsight' has no attribute {name!r}")
