@@ -3,18 +3,18 @@ human output (the command line's group loads this module only when ``check`` run
 
 from __future__ import annotations
 
-import json
 import sys
 from typing import Any
 
 import click
 from rich.console import Console
-from rich.markup import escape
 from rich.syntax import Syntax
 from rich.table import Table
 
+from corsight import safetext
 from corsight.check import SERVERS, CheckError, CheckResult, check
 from corsight.clierror import fail
+from corsight.safetext import styled
 
 CORS_HEADER_PREFIXES = ("access-control-", "origin", "vary", "location")
 
@@ -72,9 +72,9 @@ def check_command(
     except CheckError as exc:
         fail("check", str(exc))
     if as_json:
-        click.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(safetext.dumps(result.to_dict(), indent=2))
     else:
-        render(result, Console(highlight=False, soft_wrap=True), server)
+        render(result, safetext.console(), server)
     sys.exit(0 if result.allowed else 1)
 
 
@@ -84,14 +84,19 @@ def check_command(
 def _header_lines(console: Console, headers: list[list[str]], arrow: str) -> None:
     for name, value in headers:
         style = "bold" if name.lower().startswith(CORS_HEADER_PREFIXES) else "dim"
-        console.print(f"   {arrow} [{style}]{escape(name)}: {escape(value)}[/{style}]")
+        console.print(styled(f"   {arrow} [{style}]{{}}: {{}}[/{style}]", name, value))
 
 
 def render(result: CheckResult, console: Console, server: str | None = None) -> None:
     data: dict[str, Any] = result.to_dict()
     console.print(
-        f"[bold]corsight check[/bold]  {escape(result.method)} {escape(result.url)}"
-        f"  from origin [bold]{escape(result.origin)}[/bold]  (credentials: {result.credentials})"
+        styled(
+            "[bold]corsight check[/bold]  {} {}  from origin [bold]{}[/bold]  (credentials: {})",
+            result.method,
+            result.url,
+            result.origin,
+            result.credentials,
+        )
     )
     console.print()
     console.rule("timeline", align="left")
@@ -100,15 +105,13 @@ def render(result: CheckResult, console: Console, server: str | None = None) -> 
     for step in data["timeline"]:
         label = "preflight" if step["kind"] == "preflight" else "request"
         if not step["sent"]:
-            console.print(
-                f"[yellow]✗ not sent[/yellow] {label} {escape(step['method'])} {escape(step['url'])}"
-            )
+            console.print(styled("[yellow]✗ not sent[/yellow] {} {} {}", label, step["method"], step["url"]))
             continue
-        console.print(f"[cyan]→ {label}[/cyan] {escape(step['method'])} {escape(step['url'])}")
+        console.print(styled("[cyan]→ {}[/cyan] {} {}", label, step["method"], step["url"]))
         _header_lines(console, step["request_headers"], ">")
         response = step["response"]
         if response is not None:
-            console.print(f"[cyan]← {response['status']}[/cyan]")
+            console.print(styled("[cyan]← {}[/cyan]", response["status"]))
             _header_lines(console, response["headers"], "<")
     console.print()
     console.rule("checks", align="left")
@@ -118,40 +121,38 @@ def render(result: CheckResult, console: Console, server: str | None = None) -> 
     table.add_column("check")
     table.add_column("detail")
     for c in data["checks"]:
-        mark = "[green]✓[/green]" if c["passed"] else "[red]✗[/red]"
-        table.add_row(mark, c["stage"], c["name"], escape(str(c["detail"])))
+        mark = styled("[green]✓[/green]" if c["passed"] else "[red]✗[/red]")
+        table.add_row(mark, styled("{}", c["stage"]), styled("{}", c["name"]), styled("{}", c["detail"]))
     console.print(table)
     console.print()
     if result.allowed:
         word = "ALLOWED" if result.complete else "ALLOWED SO FAR (not fully verified)"
-        console.print(f"[bold green]{word}[/bold green]")
+        console.print(styled("[bold green]{}[/bold green]", word))
         if data["exposed_headers"]:
-            console.print("script can read: " + ", ".join(data["exposed_headers"]))
+            console.print(styled("script can read: {}", ", ".join(data["exposed_headers"])))
     else:
-        console.print(f"[bold red]BLOCKED[/bold red]  {escape(result.error or '')}")
+        console.print(styled("[bold red]BLOCKED[/bold red]  {}", result.error or ""))
     if result.chrome:
         console.print()
-        console.print("[bold]Chrome console[/bold]")
-        console.print(escape(result.chrome))
+        console.print(styled("[bold]Chrome console[/bold]"))
+        console.print(styled("{}", result.chrome))
     if result.firefox:
-        console.print("[bold]Firefox console[/bold]")
-        console.print(escape(result.firefox))
+        console.print(styled("[bold]Firefox console[/bold]"))
+        console.print(styled("{}", result.firefox))
     for note in result.notes:
-        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+        console.print(styled("[yellow]note:[/yellow] {}", note))
     fixes = data["fixes"]
     if fixes and fixes.get("problem"):
         console.print()
         console.rule("fix", align="left")
-        console.print(escape(fixes["summary"]))
+        console.print(styled("{}", fixes["summary"]))
         wrong = [h for h in fixes["headers"] if not h["ok"]]
         if wrong:
             console.print("the server must send:")
             for h in wrong:
                 now = "absent" if h["current"] is None else repr(h["current"])
-                console.print(
-                    f"   on the {h['on']} response: [bold]{escape(h['name'])}: "
-                    f"{escape(h['value'])}[/bold]  (now {escape(now)})"
-                )
+                line = "   on the {} response: [bold]{}: {}[/bold]  (now {})"
+                console.print(styled(line, h["on"], h["name"], h["value"], now))
         snippets = fixes.get("snippets") or {}
         if server and server in snippets:
             console.print()

@@ -6,16 +6,16 @@ cannot be read or is not a HAR (one line on stderr).
 
 from __future__ import annotations
 
-import json
 import sys
 
 import click
 from rich.console import Console
-from rich.markup import escape
 
+from corsight import safetext
 from corsight.check import SERVERS
 from corsight.clierror import fail
 from corsight.har import HarError, Report, analyze_file
+from corsight.safetext import styled
 
 
 @click.command("har")
@@ -30,55 +30,63 @@ def har_command(file: str, server: str | None, show_all: bool, as_json: bool) ->
     except HarError as exc:
         fail("har", str(exc))
     if as_json:
-        click.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        click.echo(safetext.dumps(report.to_dict(), indent=2))
     else:
-        render(report, Console(highlight=False, soft_wrap=True), server, show_all)
+        render(report, safetext.console(), server, show_all)
     sys.exit(1 if report.failed else 0)
 
 
 def render(report: Report, console: Console, server: str | None, show_all: bool) -> None:
     console.print(
-        f"[bold]corsight har[/bold]  {escape(report.source)}: {report.entries} entries,"
-        f" {report.cross_origin} cross-origin, [bold]{len(report.failed)} failed[/bold]"
+        styled(
+            "[bold]corsight har[/bold]  {}: {} entries, {} cross-origin, [bold]{} failed[/bold]",
+            report.source,
+            report.entries,
+            report.cross_origin,
+            len(report.failed),
+        )
     )
     for target, findings in report.by_server().items():
         shown = [f for f in findings if f.failed or show_all]
         if not shown:
             continue
         console.print()
-        console.rule(f"server {escape(target)}", align="left")
+        console.rule(styled("server {}", target), align="left")
         for f in shown:
             if not f.failed:
-                console.print(
-                    f"[green]✓[/green] #{f.index} {escape(f.method)} {escape(f.url)}  from {escape(f.origin)}"
-                )
+                passed = "[green]✓[/green] #{} {} {}  from {}"
+                console.print(styled(passed, f.index, f.method, f.url, f.origin))
                 continue
-            label = escape(f.error or "failed")
             console.print(
-                f"[red]✗[/red] #{f.index} {escape(f.method)} {escape(f.url)}  from {escape(f.origin)}"
-                f"  [red]{label}[/red]"
+                styled(
+                    "[red]✗[/red] #{} {} {}  from {}  [red]{}[/red]",
+                    f.index,
+                    f.method,
+                    f.url,
+                    f.origin,
+                    f.error or "failed",
+                )
             )
             if f.chrome:
-                console.print(f"   Chrome:  {escape(f.chrome)}")
+                console.print(styled("   Chrome:  {}", f.chrome))
             if f.firefox:
-                console.print(f"   Firefox: {escape(f.firefox)}")
+                console.print(styled("   Firefox: {}", f.firefox))
             for note in f.notes:
-                console.print(f"   [yellow]note:[/yellow] {escape(note)}")
+                console.print(styled("   [yellow]note:[/yellow] {}", note))
             fix = f.fix
             if fix.get("summary"):
-                console.print(f"   [bold]fix:[/bold] {escape(fix['summary'])}")
+                console.print(styled("   [bold]fix:[/bold] {}", fix["summary"]))
                 for h in fix.get("headers", []):
                     if not h["ok"]:
-                        console.print(
-                            f"      on the {h['on']} response: {escape(h['name'])}: {escape(h['value'])}"
-                        )
+                        line = "      on the {} response: {}: {}"
+                        console.print(styled(line, h["on"], h["name"], h["value"]))
                 snippet = (fix.get("snippets") or {}).get(server) if server else None
                 if snippet:
                     for line in snippet.splitlines():
-                        console.print(f"      {escape(line)}")
+                        console.print(styled("      {}", line))
             if not f.known and f.check_command:
-                console.print(f"   find out: {escape(f.check_command)}")
+                console.print(styled("   find out: {}", f.check_command))
     for note in report.notes:
-        console.print(f"[yellow]note:[/yellow] {escape(note)}")
+        console.print(styled("[yellow]note:[/yellow] {}", note))
     if not report.failed:
-        console.print("[green]no cross-origin request failed[/green]")
+        console.print(styled("[green]no cross-origin request failed[/green]"))

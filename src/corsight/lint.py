@@ -6,7 +6,6 @@ configuration at all.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from typing import Any
@@ -15,6 +14,7 @@ import click
 
 from corsight import config
 from corsight.policy import Policy
+from corsight.safetext import dumps, visible
 
 
 def _describe(policy: Policy | None) -> str:
@@ -42,6 +42,12 @@ def _jsonable(policy: Policy) -> dict[str, Any]:
     return settings
 
 
+def _echo(line: str, *, err: bool = False) -> None:
+    """One line of the human output: setting names, values and paths come from the
+    configuration, so the line is shown visible (no control character reaches the terminal)."""
+    click.echo(visible(line), err=err)
+
+
 @click.command("lint")
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 @click.option(
@@ -64,10 +70,10 @@ def lint_command(file: str | None, use_env: bool | None, as_json: bool) -> None:
         if as_json:
             problems = [p.to_dict() for p in exc.problems]
             sources = [file] if file else []
-            click.echo(json.dumps({"ok": False, "sources": sources, "problems": problems}, indent=2))
+            click.echo(dumps({"ok": False, "sources": sources, "problems": problems}, indent=2))
         else:
             for problem in exc.problems:
-                click.echo(f"corsight lint: error: {problem}", err=True)
+                _echo(f"corsight lint: error: {problem}", err=True)
         sys.exit(2 if exc.unreadable else 1)
     errors = loaded.errors
     if as_json:
@@ -78,25 +84,25 @@ def lint_command(file: str | None, use_env: bool | None, as_json: bool) -> None:
         }
         if not errors:
             out["policy"] = _summary(loaded)
-        click.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        click.echo(dumps(out, indent=2))
         sys.exit(1 if errors else 0)
-    click.echo(f"corsight lint: {', '.join(loaded.sources)}")
+    _echo(f"corsight lint: {', '.join(loaded.sources)}")
     for problem in loaded.problems:
         level = "warning" if problem.warning else "error"
         where = f"{problem.source}: " if problem.source else ""
         shown = problem.value is None or problem.message.startswith(repr(problem.value))
         value = "" if shown else f" = {problem.value!r}"
-        click.echo(f"{level} corsight.{problem.id} {where}{problem.setting}{value}: {problem.message}")
+        _echo(f"{level} corsight.{problem.id} {where}{problem.setting}{value}: {problem.message}")
         if problem.fix:
-            click.echo(f"    fix: {problem.fix}")
+            _echo(f"    fix: {problem.fix}")
     if errors:
         count = len(errors)
-        click.echo(f"{count} error{'s' if count != 1 else ''}")
+        _echo(f"{count} error{'s' if count != 1 else ''}")
         sys.exit(1)
     if loaded.routes:
         for key, policy in loaded.routes:
-            click.echo(f"route {key}: {_describe(policy)}")
-        click.echo(f"other paths: {_describe(loaded.default)}")
+            _echo(f"route {key}: {_describe(policy)}")
+        _echo(f"other paths: {_describe(loaded.default)}")
     else:
-        click.echo(f"policy: {_describe(loaded.default)}")
-    click.echo("ok")
+        _echo(f"policy: {_describe(loaded.default)}")
+    _echo("ok")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from corsight.clierror import fail
 from corsight.errors import PolicyError
 from corsight.export.targets import TARGETS, ExportError, export
 from corsight.policy import Policy
+from corsight.safetext import dumps, visible
 
 
 def _policy_from_flags(
@@ -112,10 +112,10 @@ def export_command(
         except OSError as exc:
             fail("export", f"cannot write {output}: {exc.strerror or exc}")
     if as_json:
-        click.echo(json.dumps(exported.to_dict(), indent=2))
+        click.echo(dumps(exported.to_dict(), indent=2))
     elif output is None:
         click.echo(exported.content, nl=False)
     for note in [] if as_json else exported.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(f"note: {visible(note)}", err=True)
     if output is not None and not as_json:
         click.echo(f"wrote {output} ({target})", err=True)

@@ -1,11 +1,15 @@
-"""The access log: one JSON object per line, per request, written when the response ends."""
+"""The access log: one JSON object per line, per request, written when the response ends.
+
+Its values come from clients and upstreams (Origin, paths, errors): they are written with
+:func:`corsight.safetext.dumps`, so no control character reaches a terminal tailing the log."""
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from typing import IO, Any
+
+from corsight.safetext import dumps
 
 
 class AccessLog:
@@ -31,7 +35,7 @@ class AccessLog:
         if self._stream is None:
             return
         record = {"time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime()), **fields}
-        self._stream.write(json.dumps(record, separators=(",", ":"), ensure_ascii=False) + "\n")
+        self._stream.write(dumps(record, separators=(",", ":")) + "\n")
         if not self._owned:
             self._stream.flush()
 

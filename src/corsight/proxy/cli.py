@@ -6,7 +6,6 @@ then flags. Any bad input is one line on stderr and exit status 2.
 
 from __future__ import annotations
 
-import json
 import math
 import sys
 from collections.abc import Callable
@@ -16,6 +15,7 @@ import click
 
 from corsight.clierror import fail
 from corsight.proxy.config import FIELDS, ConfigError, ProxyConfig, build_config, read_env, read_toml
+from corsight.safetext import dumps
 
 
 class _OneLineCommand(click.Command):
@@ -85,7 +85,7 @@ def proxy_command(config_file: str | None, print_config: bool, **flags: Any) -> 
     except ConfigError as exc:
         fail("proxy", str(exc))
     if print_config:
-        click.echo(json.dumps(config.public_dict(), indent=2))
+        click.echo(dumps(config.public_dict(), indent=2))
         return
     serve(config)
 

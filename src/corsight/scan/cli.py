@@ -5,13 +5,13 @@ Exit statuses: 0 no finding at or above ``--fail-on``, 1 at least one, 2 usage e
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable
 from typing import IO, Any
 
 import click
 
+from corsight.safetext import console, dumps
 from corsight.scan.runner import ScanOptions, ScanReport, run, scan_async
 from corsight.scan.sarif import to_sarif
 from corsight.scan.severity import Severity
@@ -129,24 +129,20 @@ def scan_command(
     out = output or sys.stdout
     if as_json or as_sarif:
         data: dict[str, Any] = report.to_dict() if as_json else to_sarif(report)
-        out.write(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+        out.write(dumps(data, indent=2) + "\n")
     else:
-        from rich.console import Console  # rich only for the human report: --json starts faster
+        from corsight.scan.table import render  # rich only for the human report: --json starts faster
 
-        from corsight.scan.table import render
-
-        console = Console(file=out, highlight=False, soft_wrap=True)
-        render(report, console)
+        render(report, console(file=out))
     sys.exit(1 if failed(report, fail_on) else 0)
 
 
 def _run(targets: list[str], options: ScanOptions, show: bool) -> ScanReport:
     if not show:
         return run(scan_async(targets, options))
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     columns = (TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=Console(stderr=True), transient=True) as bar:
+    with Progress(*columns, console=console(stderr=True), transient=True) as bar:
         task = bar.add_task("scan", total=len(targets))
         return run(scan_async(targets, options, progress=lambda url: bar.advance(task)))

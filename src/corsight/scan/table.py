@@ -1,12 +1,13 @@
 """The human report: findings worst first, each with its proof and fix; then targets that
-could not be scanned; then a summary line."""
+could not be scanned; then a summary line. Every value is put in through
+:func:`corsight.safetext.styled`: what the scanned server sent is shown, never obeyed."""
 
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
+from corsight.safetext import styled
 from corsight.scan.runner import ScanReport
 from corsight.scan.severity import Severity
 
@@ -29,10 +30,10 @@ def render(report: ScanReport, console: Console, *, details: bool = True) -> Non
         for f in findings:
             style = STYLES[f.severity]
             table.add_row(
-                f"[{style}]{f.severity.label}[/{style}]",
-                f.class_id,
-                escape(f.url),
-                escape(str(f.outcome.probe.origin)),
+                styled(f"[{style}]{{}}[/{style}]", f.severity.label),
+                styled("{}", f.class_id),
+                styled("{}", f.url),
+                styled("{}", f.outcome.probe.origin),
             )
         console.print(table)
     if details:
@@ -40,30 +41,31 @@ def render(report: ScanReport, console: Console, *, details: bool = True) -> Non
             if f.severity == Severity.INFO:
                 continue
             style = STYLES[f.severity]
+            heading = f"[{style}]{{}}[/{style}] [bold]{{}}[/bold]"
             console.print()
-            console.print(f"[{style}]{f.severity.label.upper()}[/{style}] [bold]{escape(f.cls.title)}[/bold]")
-            console.print(f"  {escape(f.url)}")
-            console.print(f"  {escape(f.explanation)}")
+            console.print(styled(heading, f.severity.label.upper(), f.cls.title))
+            console.print(styled("  {}", f.url))
+            console.print(styled("  {}", f.explanation))
             hop = f.outcome.evidence
             if hop is not None:
                 origin = next((v for n, v in hop.sent if n.lower() == "origin"), None)
-                console.print(f"  > {hop.method} with Origin: {escape(str(origin))}")
-                console.print(f"  < {hop.status}")
+                console.print(styled("  > {} with Origin: {}", hop.method, origin))
+                console.print(styled("  < {}", hop.status))
                 for name, value in f.evidence_headers():
-                    console.print(f"  < {escape(name)}: {escape(value)}")
+                    console.print(styled("  < {}: {}", name, value))
             if f.also:
                 shown = ", ".join(str(o.probe.origin) for o in f.also[:4])
                 more = f" and {len(f.also) - 4} more" if len(f.also) > 4 else ""
-                console.print(f"  also accepted: {escape(shown)}{more}")
+                console.print(styled("  also accepted: {}{}", shown, more))
             if f.implied:
-                console.print(f"  implied, not probed: {escape(', '.join(f.implied))}")
-            console.print(f"  [green]fix:[/green] {escape(f.cls.fix)}")
+                console.print(styled("  implied, not probed: {}", ", ".join(f.implied)))
+            console.print(styled("  [green]fix:[/green] {}", f.cls.fix))
     errors = [r for r in report.results if r.error is not None]
     if errors:
         console.print()
-        console.print("[bold]not scanned[/bold]")
+        console.print(styled("[bold]not scanned[/bold]"))
         for r in errors:
-            console.print(f"  {escape(r.url)}: {escape(r.error or '')}")
+            console.print(styled("  {}: {}", r.url, r.error or ""))
     data = report.to_dict()["summary"]
     counts = ", ".join(f"{n} {label}" for label, n in data["findings"].items() if n)
     console.print()
