@@ -11,7 +11,7 @@ from typing import Any
 
 from corsight.engine import MAX_REQUEST_HEADERS_LENGTH, Decision, merge_vary
 from corsight.policy import Policy
-from corsight.routing import Router
+from corsight.routing import Router, relative_path
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -48,6 +48,13 @@ def cors_request(headers: RawHeaders) -> tuple[str | None, str | None, str | Non
         else:
             private_network = True
     return origin, request_method, request_headers, private_network
+
+
+def route_path(scope: Scope) -> str:
+    """The path the wrapped application routes on: ``scope["path"]`` relative to
+    ``scope["root_path"]`` (Starlette ``Mount``, ``uvicorn --root-path``; see
+    :class:`~corsight.routing.Router`)."""
+    return relative_path(scope["path"], scope.get("root_path", ""))
 
 
 def with_cors_headers(headers: RawHeaders, decision: Decision) -> list[tuple[bytes, bytes]]:
@@ -92,7 +99,7 @@ class CORSMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        engine = self.router.single or self.router.engine_for(scope["path"])
+        engine = self.router.single or self.router.engine_for(route_path(scope))
         if engine is None:
             await self.app(scope, receive, send)
             return
