@@ -19,8 +19,9 @@ from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
+from multidict import CIMultiDictProxy
 
-from corsight.engine import Decision
+from corsight.engine import MAX_REQUEST_HEADERS_LENGTH, Decision
 from corsight.policy import Policy
 from corsight.routing import Router, relative_path
 from corsight.wsgi import with_cors_headers
@@ -32,6 +33,8 @@ _DECISION: Any = (
     web.RequestKey("corsight_decision", Decision) if hasattr(web, "RequestKey") else "corsight.decision"
 )
 _server_log = logging.getLogger("aiohttp.server")
+_BOUND = MAX_REQUEST_HEADERS_LENGTH
+_CUT = _BOUND + 1
 
 
 def _set_cors_headers(response: web.StreamResponse, decision: Decision) -> None:
@@ -44,6 +47,23 @@ def _apply(response: web.StreamResponse, decision: Decision) -> None:
     if response.prepared:
         return  # headers already sent; setup()'s on_response_prepare handled them
     _set_cors_headers(response, decision)
+
+
+def _header(headers: CIMultiDictProxy[str], name: str, separator: str) -> str | None:
+    """A request header's lines as one value, joined and bounded as
+    :func:`corsight.asgi.cors_request` joins them: the second line always (so a repeated Origin
+    or method never matches), more only while the value is within the bound."""
+    lines = headers.getall(name, ())
+    if len(lines) < 2:
+        return lines[0] if lines else None
+    parts = [lines[0][:_CUT]]
+    size = len(parts[0])
+    for line in itertools.islice(lines, 1, None):
+        if size > _BOUND and len(parts) > 1:
+            break
+        parts.append(line[:_CUT])
+        size += len(separator) + len(parts[-1])
+    return separator.join(parts)
 
 
 def _mount_prefix(request: web.Request) -> str:
@@ -82,9 +102,9 @@ def cors_middleware(policy: Policy | Router | None = None, **settings: Any) -> M
         headers = request.headers
         decision = await engine.adecide(
             request.method,
-            ", ".join(headers.getall("Origin")) if "Origin" in headers else None,
-            headers.get("Access-Control-Request-Method"),
-            headers.get("Access-Control-Request-Headers"),
+            _header(headers, "Origin", ", "),
+            _header(headers, "Access-Control-Request-Method", ", "),
+            _header(headers, "Access-Control-Request-Headers", ","),
             "Access-Control-Request-Private-Network" in headers,
         )
         if decision.status is not None:
