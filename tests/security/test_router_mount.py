@@ -29,6 +29,7 @@ from starlette._utils import get_route_path
 
 from corsight.aiohttp import cors_middleware, setup
 from corsight.asgi import route_path
+from corsight.wsgi import CORSMiddleware as WSGICors
 from tests.security.mount_apps import (
     APP,
     EVIL,
@@ -39,7 +40,7 @@ from tests.security.mount_apps import (
     fastapi_mounted,
     starlette_mounted,
 )
-from tests.servers import free_port, serve_aiohttp, serve_asgi
+from tests.servers import free_port, serve_aiohttp, serve_asgi, serve_wsgi
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -139,6 +140,26 @@ def test_hypercorn_root_path() -> None:
         assert client.get("/prefix/strict").text == "/prefix/strict"
         assert_route_policies(client, "/prefix")
         assert_route_policies(client, "")
+
+
+def test_wsgi_under_a_dispatcher() -> None:
+    """WSGI was right by construction (PATH_INFO is relative to SCRIPT_NAME): kept so."""
+    from werkzeug.middleware.dispatcher import DispatcherMiddleware
+
+    def echo(environ: Any, start_response: Any) -> list[bytes]:
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [(environ["SCRIPT_NAME"] + environ["PATH_INFO"]).encode()]
+
+    def outer(environ: Any, start_response: Any) -> list[bytes]:
+        start_response("404 Not Found", [])
+        return [b""]
+
+    app = DispatcherMiddleware(outer, {"/sub": WSGICors(echo, policy=ROUTER)})
+    with serve_wsgi(app) as url, httpx.Client(base_url=url) as client:
+        assert client.get("/sub/strict").text == "/sub/strict"
+        assert_route_policies(client, "/sub")
+        # The mount point itself: PATH_INFO is empty, which is the app's "/".
+        assert client.get("/sub", headers={"Origin": EVIL}).headers["access-control-allow-origin"] == "*"
 
 
 # -- aiohttp ---------------------------------------------------------------------------------
