@@ -1,8 +1,10 @@
-"""Real HTTP servers on loopback for the tests: an ASGI app under uvicorn or a WSGI app under
-wsgiref, each in a background thread on a free 127.0.0.1 port."""
+"""Real HTTP servers on loopback for the tests: an ASGI app under uvicorn, a WSGI app under
+wsgiref or an aiohttp app under its own server, each in a background thread on a free
+127.0.0.1 port."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import socket
 import threading
@@ -68,3 +70,35 @@ def serve_wsgi(app: Any) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+@contextlib.contextmanager
+def serve_aiohttp(app: Any, **options: Any) -> Iterator[str]:
+    """Serve an aiohttp app on 127.0.0.1 in a thread with its own event loop (``options`` go to
+    its request handler, e.g. ``max_headers``); yields its base URL."""
+    from aiohttp import web
+
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    state: dict[str, Any] = {}
+
+    async def start() -> None:
+        runner = web.AppRunner(app, access_log=None, **options)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        state["runner"] = runner
+        state["port"] = runner.addresses[0][1]
+        ready.set()
+
+    thread = threading.Thread(
+        target=lambda: (loop.run_until_complete(start()), loop.run_forever()), daemon=True
+    )
+    thread.start()
+    assert ready.wait(10)
+    try:
+        yield f"http://127.0.0.1:{state['port']}"
+    finally:
+        asyncio.run_coroutine_threadsafe(state["runner"].cleanup(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)

@@ -4,8 +4,6 @@ exists), keeps CORS headers on HTTPExceptions and unhandled errors, and works in
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,7 +16,7 @@ from corsight.aiohttp import cors_middleware, setup
 from corsight.routing import Router
 from corsight.testing import assert_cors_allowed, assert_cors_blocked
 from tests.browser_page import blocked_by_cors, browser_fetch, page_app
-from tests.servers import serve_wsgi
+from tests.servers import serve_aiohttp, serve_wsgi
 
 APP = "https://app.example.com"
 EVIL = "https://evil.example.net"
@@ -29,35 +27,6 @@ SETTINGS: dict[str, Any] = {
     "allow_credentials": True,
     "expose_headers": ["X-Total"],
 }
-
-
-@contextlib.contextmanager
-def serve_aiohttp(app: web.Application) -> Iterator[str]:
-    """Serve an aiohttp app on 127.0.0.1 in a thread with its own event loop."""
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    state: dict[str, Any] = {}
-
-    async def start() -> None:
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        state["runner"] = runner
-        state["port"] = runner.addresses[0][1]
-        ready.set()
-
-    thread = threading.Thread(
-        target=lambda: (loop.run_until_complete(start()), loop.run_forever()), daemon=True
-    )
-    thread.start()
-    assert ready.wait(10)
-    try:
-        yield f"http://127.0.0.1:{state['port']}"
-    finally:
-        asyncio.run_coroutine_threadsafe(state["runner"].cleanup(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
 
 
 async def items(request: web.Request) -> web.Response:

@@ -6,19 +6,24 @@ OPTIONS route is ever registered, so there is nothing to conflict with). Respons
 aiohttp logs them) all carry the CORS headers. Put it first in ``middlewares``.
 For handlers that stream (``await response.prepare(request)``), use :func:`setup`, which also
 applies the headers when a response is prepared.
+
+In a sub-application (``app.add_subapp("/v1", sub)``), a Router's keys are the sub-app's own
+paths (``"/items"``, not ``"/v1/items"``), as its routes are written.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 from typing import Any
 
 from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
+from multidict import CIMultiDictProxy
 
-from corsight.engine import Decision
+from corsight.engine import MAX_REQUEST_HEADERS_LENGTH, Decision
 from corsight.policy import Policy
-from corsight.routing import Router
+from corsight.routing import Router, relative_path
 from corsight.wsgi import with_cors_headers
 
 __all__ = ["cors_middleware", "setup"]
@@ -28,6 +33,8 @@ _DECISION: Any = (
     web.RequestKey("corsight_decision", Decision) if hasattr(web, "RequestKey") else "corsight.decision"
 )
 _server_log = logging.getLogger("aiohttp.server")
+_BOUND = MAX_REQUEST_HEADERS_LENGTH
+_CUT = _BOUND + 1
 
 
 def _set_cors_headers(response: web.StreamResponse, decision: Decision) -> None:
@@ -42,23 +49,62 @@ def _apply(response: web.StreamResponse, decision: Decision) -> None:
     _set_cors_headers(response, decision)
 
 
+def _header(headers: CIMultiDictProxy[str], name: str, separator: str) -> str | None:
+    """A request header's lines as one value, joined and bounded as
+    :func:`corsight.asgi.cors_request` joins them: the second line always (so a repeated Origin
+    or method never matches), more only while the value is within the bound."""
+    lines = headers.getall(name, ())
+    if len(lines) < 2:
+        return lines[0] if lines else None
+    parts = [lines[0][:_CUT]]
+    size = len(parts[0])
+    for line in itertools.islice(lines, 1, None):
+        if size > _BOUND and len(parts) > 1:
+            break
+        parts.append(line[:_CUT])
+        size += len(separator) + len(parts[-1])
+    return separator.join(parts)
+
+
+def _mount_prefix(request: web.Request) -> str:
+    """The path prefix of the (sub-)application whose middlewares are running: ``""`` for the
+    main application and for a sub-app matched by domain (``add_domain``)."""
+    apps = request.match_info.apps
+    for parent, app in itertools.pairwise(apps):
+        if app is request.app:
+            for resource in parent.router.resources():
+                info = resource.get_info()
+                if info.get("app") is app:
+                    return str(info.get("prefix", ""))
+    return ""
+
+
 def cors_middleware(policy: Policy | Router | None = None, **settings: Any) -> Middleware:
     """The middleware for a Policy, a Router, or the Policy's keyword arguments."""
     router = Router.of(policy, settings)
+    prefixes: dict[web.Application, str] = {}  # fixed once an app serves: computed once
+
+    def route_path(request: web.Request) -> str:
+        # aiohttp routes on the decoded path with %2F kept encoded, and routes a sub-app's
+        # resources under its prefix: match policies on that path, relative to the app.
+        path: str = getattr(request.rel_url, "path_safe", request.rel_url.path)
+        app = request.app
+        prefix = prefixes.get(app)
+        if prefix is None:
+            prefix = prefixes[app] = _mount_prefix(request)
+        return relative_path(path, prefix)
 
     @web.middleware
     async def corsight_cors(request: web.Request, handler: Handler) -> web.StreamResponse:
-        # aiohttp routes on the decoded path (with %2F kept): match policies on the same one.
-        path = getattr(request.rel_url, "path_safe", request.rel_url.path)
-        engine = router.engine_for(path)
+        engine = router.single or router.engine_for(route_path(request))
         if engine is None:
             return await handler(request)
         headers = request.headers
         decision = await engine.adecide(
             request.method,
-            ", ".join(headers.getall("Origin")) if "Origin" in headers else None,
-            headers.get("Access-Control-Request-Method"),
-            headers.get("Access-Control-Request-Headers"),
+            _header(headers, "Origin", ", "),
+            _header(headers, "Access-Control-Request-Method", ", "),
+            _header(headers, "Access-Control-Request-Headers", ","),
             "Access-Control-Request-Private-Network" in headers,
         )
         if decision.status is not None:

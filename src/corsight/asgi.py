@@ -11,7 +11,7 @@ from typing import Any
 
 from corsight.engine import MAX_REQUEST_HEADERS_LENGTH, Decision, merge_vary
 from corsight.policy import Policy
-from corsight.routing import Router
+from corsight.routing import Router, relative_path
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -27,27 +27,72 @@ _CORS_REQUEST_HEADERS = frozenset({
     b"access-control-request-private-network",
 })  # fmt: skip
 
+#: Longest value kept from one header's lines: a longer ``Access-Control-Request-Headers`` is
+#: denied, and a longer Origin or method matches nothing, so further lines cannot change the
+#: decision and are not read.
+_BOUND = MAX_REQUEST_HEADERS_LENGTH
+_CUT = _BOUND + 1  # a line is kept up to here: enough to be seen as beyond the bound
+
+
+class _Joined(bytearray):
+    """The lines of a header sent more than once, joined in one buffer that grows in place."""
+
+
+def _join(collected: bytes | bytearray, line: bytes, separator: bytes) -> bytearray:
+    """``collected`` (the header's value so far) and one more line of the same header.
+
+    The second line is always joined: ``", "`` is in no origin and no method, so an Origin or
+    ``Access-Control-Request-Method`` sent twice never matches. Later lines are joined only
+    while the value is within the bound; each line is cut past it. Appending to one buffer
+    keeps the cost linear in the request, and constant per line once the bound is passed
+    (joining immutable strings instead copies the whole value for every line: quadratic).
+    """
+    if not isinstance(collected, _Joined):
+        collected = _Joined(collected[:_CUT])
+    elif len(collected) > _BOUND:
+        return collected
+    collected += separator
+    collected += line[:_CUT]
+    return collected
+
 
 def cors_request(headers: RawHeaders) -> tuple[str | None, str | None, str | None, bool]:
-    """The engine's inputs from ASGI request headers: ``Origin`` (several joined by ``", "``,
-    which never matches), ``Access-Control-Request-Method``, ``-Headers`` (decoded no further
-    than the engine reads) and whether ``-Private-Network`` is present."""
-    origin = request_method = request_headers = None
+    """The engine's inputs from ASGI request headers: ``Origin``, ``Access-Control-Request-Method``,
+    ``-Headers`` (decoded no further than the engine reads) and whether ``-Private-Network`` is
+    present.
+
+    A header sent in several lines is joined as one value, bounded while it is collected (see
+    :func:`_join`): Origin and the method by ``", "``, so that they never match, the requested
+    headers by ``","``, as RFC 9110 combines a list; past 4 KiB they are denied.
+    """
+    origin: bytes | bytearray | None = None
+    request_method: bytes | bytearray | None = None
+    request_headers: bytes | bytearray | None = None
     private_network = False
     for name, value in headers:
         if name not in _CORS_REQUEST_HEADERS:  # one set lookup for the many other headers
             continue
         if name == b"origin":
-            text = value.decode("latin-1")
-            origin = text if origin is None else f"{origin}, {text}"
+            origin = value if origin is None else _join(origin, value, b", ")
         elif name == b"access-control-request-method":
-            request_method = value.decode("latin-1")
+            request_method = value if request_method is None else _join(request_method, value, b", ")
         elif name == b"access-control-request-headers":
-            part = value[: MAX_REQUEST_HEADERS_LENGTH + 1].decode("latin-1")
-            request_headers = part if request_headers is None else f"{request_headers},{part}"
+            request_headers = value if request_headers is None else _join(request_headers, value, b",")
         else:
             private_network = True
-    return origin, request_method, request_headers, private_network
+    return (
+        None if origin is None else origin.decode("latin-1"),
+        None if request_method is None else request_method.decode("latin-1"),
+        None if request_headers is None else request_headers[:_CUT].decode("latin-1"),
+        private_network,
+    )
+
+
+def route_path(scope: Scope) -> str:
+    """The path the wrapped application routes on: ``scope["path"]`` relative to
+    ``scope["root_path"]`` (Starlette ``Mount``, ``uvicorn --root-path``; see
+    :class:`~corsight.routing.Router`)."""
+    return relative_path(scope["path"], scope.get("root_path", ""))
 
 
 def with_cors_headers(headers: RawHeaders, decision: Decision) -> list[tuple[bytes, bytes]]:
@@ -92,7 +137,7 @@ class CORSMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        engine = self.router.single or self.router.engine_for(scope["path"])
+        engine = self.router.single or self.router.engine_for(route_path(scope))
         if engine is None:
             await self.app(scope, receive, send)
             return

@@ -1,9 +1,11 @@
 """Per-route policies: a :class:`Router` picks the policy for a request by its path.
 
-Paths are matched exactly as the framework routes them (ASGI ``scope["path"]``, WSGI
-``PATH_INFO``): no ``+`` to space, no case folding, no ``..`` resolution, so a request cannot
-reach a route under one policy while matching another (the flask-cors CVE class). Literal
-prefixes are looked up longest first, by hashing, then patterns in the order given.
+The path is the one the wrapped application routes on, relative to where it is mounted
+(ASGI ``scope["path"]`` without ``scope["root_path"]``, WSGI ``PATH_INFO``, aiohttp's path
+without the sub-application prefix), matched exactly: no ``+`` to space, no case folding, no
+``..`` resolution, so a request cannot reach a route under one policy while matching another
+(the flask-cors CVE class). Literal prefixes are looked up longest first, by hashing, then
+patterns in the order given.
 """
 
 from __future__ import annotations
@@ -26,6 +28,18 @@ def _glob(pattern: str) -> re.Pattern[str]:
     return re.compile(regex)
 
 
+def relative_path(path: str, root: str) -> str:
+    """``path`` as the application mounted at ``root`` routes it: without ``root`` when the path
+    starts with it followed by ``/`` or nothing (the mount point itself is ``/``), else as is
+    (``/apiary`` is not under ``/api``; some servers already leave the root out)."""
+    if not root or not path.startswith(root):
+        return path
+    rest = path[len(root) :]
+    if not rest:
+        return "/"
+    return rest if rest[0] == "/" else path
+
+
 class Router:
     """Policies by path.
 
@@ -34,6 +48,26 @@ class Router:
     ``/api/`` (not ``/apiary``); a key ending in ``/`` covers what is under it; keys with ``*``
     are globs; compiled regexes must match the whole path. A route mapped to ``None`` gets no
     CORS handling at all, like a path no route covers when ``default`` is ``None``.
+
+    Which path is matched:
+
+    - **Relative to the mount point.** Keys are written as the wrapped application's own
+      routes are: a Router for an app mounted at ``/v1`` (Starlette ``Mount``, FastAPI
+      ``app.mount``, ``uvicorn --root-path /v1``, an aiohttp sub-app) says ``"/items"``, not
+      ``"/v1/items"``. ASGI adapters remove ``root_path`` from ``path`` when the path starts
+      with it followed by ``/`` or nothing (Starlette's rule; servers that leave ``root_path``
+      out of ``path`` are unaffected); the mount point itself is ``/``, as is an empty WSGI
+      ``PATH_INFO``.
+    - **Decoded as the framework routes it.** ASGI ``path`` and WSGI ``PATH_INFO`` are
+      percent-decoded, so ``/api%2Fadmin/x`` is matched as ``/api/admin/x``, the route
+      Starlette or Flask serves it from (never ``raw_path``, which would let ``%2F`` slip past
+      a key). aiohttp routes on its ``path_safe`` (``%2F`` stays encoded, one segment), so that
+      is what its adapter matches.
+    - **Trailing slashes as sent.** ``/items`` and ``/items/`` are different paths; a literal
+      key ``"/items"`` covers both, a key ``"/items/"`` only the second, and globs and regexes
+      match exactly what they say. A framework that redirects one spelling to the other
+      answers the redirect under the policy of the path requested; the redirected request is
+      decided again.
     """
 
     def __init__(
@@ -101,6 +135,7 @@ class Router:
         """The engine for a request path, or ``None`` when no policy covers it."""
         if self.single is not None:
             return self.single
+        path = path or "/"  # the root of a mounted app: WSGI's empty PATH_INFO
         if path in self._exact:
             return self._exact[path]
         for length in self._lengths:

@@ -24,7 +24,12 @@ _ERROR_BODY = b"Internal Server Error"
 def cors_request(environ: Mapping[str, Any]) -> tuple[str | None, str | None, str | None, bool]:
     """The engine's inputs from a WSGI environ (or Django's ``request.META``, which has the
     same keys): ``Origin``, ``Access-Control-Request-Method``, ``-Headers``, and whether
-    ``-Private-Network`` is present."""
+    ``-Private-Network`` is present.
+
+    The server has already joined a header's repeated lines with ``","`` (so a repeated Origin
+    or method never matches); each value is taken as it is, with no work per character here,
+    and the engine refuses requested headers past its bound before splitting them.
+    """
     return (
         environ.get("HTTP_ORIGIN"),
         environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"),
