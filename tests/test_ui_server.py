@@ -270,6 +270,52 @@ def test_live_plan_falls_back_to_the_page_origin(ui: UI) -> None:
     assert ui.post("/api/live", {}).status_code == 400
 
 
+def test_live_plan_says_when_the_chosen_port_is_taken(ui: UI) -> None:
+    """A real app listening on the chosen origin's port: the plan falls back to the page and
+    says so (``fallback``, the port, the origin asked for), and never takes the port over."""
+    with socket.socket() as app:
+        app.bind(("127.0.0.1", 0))
+        app.listen(1)
+        port = app.getsockname()[1]
+        for origin in (f"http://127.0.0.1:{port}", f"http://localhost:{port}"):
+            plan = ui.post("/api/live", {"origin": origin}).json()
+            assert plan["mode"] == "page" and plan["origin"] == ui.base
+            assert plan["fallback"] == "port-taken" and plan["port"] == port and plan["wanted"] == origin
+            assert f"port {port} is in use on 127.0.0.1" in plan["reason"] and origin in plan["reason"]
+            with socket.create_connection(("127.0.0.1", port)):  # still the app's port
+                pass
+
+
+def test_localhost_frames_check_and_serve_ipv6_loopback_too(ui: UI) -> None:
+    """A dev server on ::1 only (Vite on recent Node) leaves 127.0.0.1 free, but a browser may
+    reach http://localhost:N on ::1: that port is taken too. A free one is served on both."""
+    try:
+        app = socket.socket(socket.AF_INET6)
+        app.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        app.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    with app:
+        app.listen(1)
+        port = app.getsockname()[1]
+        plan = ui.post("/api/live", {"origin": f"http://localhost:{port}"}).json()
+        assert plan["fallback"] == "port-taken" and "in use on ::1" in plan["reason"]
+        with socket.socket() as s:  # the 127.0.0.1 half was not kept
+            s.bind(("127.0.0.1", port))
+    port = free_port()
+    with socket.socket(socket.AF_INET6) as probe:
+        probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        try:
+            probe.bind(("::1", port))
+        except OSError:
+            pytest.skip(f"port {port} is taken on ::1")
+    plan = ui.post("/api/live", {"origin": f"http://localhost:{port}"}).json()
+    assert plan["mode"] == "frame"
+    for address in ("127.0.0.1", "[::1]"):
+        r = ui.client.get(f"http://{address}:{port}{FRAME_PATH}", headers={"Host": f"localhost:{port}"})
+        assert r.status_code == 200 and f'data-parent="{ui.base}"' in r.text
+
+
 def test_live_frames_close_and_free_the_port() -> None:
     frames = LiveFrames(ttl=0.2)
     port = free_port()

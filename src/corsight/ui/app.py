@@ -319,7 +319,8 @@ def create_app(state: UIState) -> ASGIApp:
         except BadInput as exc:
             return JSONResponse({"error": str(exc), "kind": "input"}, 400, headers=SECURITY_HEADERS)
         if state.live is None:
-            plan = {"mode": "page", "origin": page_origin, "reason": "live frames are disabled"}
+            plan = {"mode": "page", "origin": page_origin, "fallback": "disabled",
+                    "reason": "live frames are disabled", "wanted": origin}  # fmt: skip
         else:
             plan = await run_in_threadpool(state.live.plan, origin, page_origin)
         return JSONResponse(plan, headers=SECURITY_HEADERS)
