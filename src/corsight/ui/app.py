@@ -28,6 +28,7 @@ from corsight.browser.request import preflight_reasons
 from corsight.browser.urls import URLError, parse_origin
 from corsight.check import SERVERS, CheckError, check
 from corsight.ui.live import LiveFrames
+from corsight.ui.present import exchange, fix_for, headline
 
 MAX_BODY = 256 * 1024
 TOKEN_HEADER = "x-corsight-token"
@@ -222,7 +223,8 @@ def parse_check_input(data: dict[str, Any]) -> CheckInput:
 
 def run_check(given: CheckInput) -> dict[str, Any]:
     """Run the check and add what the page shows besides ``CheckResult.to_dict()``: why the
-    browser model wants a preflight, and the headers fetch() drops."""
+    browser model wants a preflight, the headers fetch() drops, the verdict's headline, the
+    exchange as diagram steps, and the fix for the chosen server (:mod:`corsight.ui.present`)."""
     result = check(
         given.url,
         origin=given.origin,
@@ -240,11 +242,15 @@ def run_check(given: CheckInput) -> dict[str, Any]:
         if request is not None
         else []
     )
+    data = result.to_dict()
     return {
-        "result": result.to_dict(),
+        "result": data,
         "preflight_reasons": reasons,
         "dropped_headers": dropped,
         "server": given.server,
+        "headline": headline(data),
+        "exchange": exchange(data),
+        "fix": fix_for(data["fixes"], given.server),
     }
 
 
