@@ -92,11 +92,26 @@ def test_page_is_served_with_a_strict_policy(ui: UI) -> None:
     assert r.headers["x-content-type-options"] == "nosniff"
     assert '<option value="fastapi">fastapi</option>' in r.text
     assert "__TOKEN__" not in r.text
-    for name, kind in (("app.js", "text/javascript"), ("style.css", "text/css")):
+    for name, kind in (("app.js", "text/javascript"), ("style.css", "text/css"), ("favicon.svg", "image/svg+xml")):
         asset = ui.client.get(f"{ui.base}/static/{name}")
         assert asset.status_code == 200 and asset.headers["content-type"].startswith(kind)
     for bad in ("index.html", "..%2fapp.py", "frame.js", "nope.css"):
         assert ui.client.get(f"{ui.base}/static/{bad}").status_code == 404
+
+
+def test_the_page_has_a_favicon_that_its_policy_allows(ui: UI) -> None:
+    from xml.etree import ElementTree
+
+    page = ui.client.get(ui.server.url)
+    link = re.search(r'<link rel="icon" href="(/[^"]+)" type="image/svg\+xml">', page.text)
+    assert link, "no favicon link"
+    icon = ui.client.get(ui.base + link.group(1))
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+    assert icon.headers["x-content-type-options"] == "nosniff"
+    assert ElementTree.fromstring(icon.content).tag == "{http://www.w3.org/2000/svg}svg"
+    assert b"<script" not in icon.content
+    img_src = re.search(r"img-src ([^;]+)", page.headers["content-security-policy"])
+    assert img_src and "'self'" in img_src.group(1).split()
 
 
 def test_the_api_runs_the_check_and_adds_the_preflight_reasons(ui: UI) -> None:

@@ -40,6 +40,8 @@ STATIC_TYPES = {
     ".png": "image/png",
     ".svg": "image/svg+xml",
 }
+#: The page's assets; the live-test frame's files are served by the frame server only.
+STATIC_FILES = ("app.js", "style.css", "favicon.svg")
 # The page fetches arbitrary targets in the live test (connect-src *) and embeds the live-test
 # frame served on a loopback port (frame-src); nothing else leaves 'self'.
 PAGE_CSP = (
@@ -298,7 +300,7 @@ def create_app(state: UIState) -> ASGIApp:
     async def static(request: Request) -> Response:
         name = request.path_params["name"]
         suffix = name[name.rfind(".") :] if "." in name else ""
-        if name not in ("app.js", "style.css") or suffix not in STATIC_TYPES:
+        if name not in STATIC_FILES or suffix not in STATIC_TYPES:
             return _refuse(404, "not found")
         return Response(_static(name), media_type=STATIC_TYPES[suffix], headers=SECURITY_HEADERS)
 
