@@ -23,7 +23,8 @@ from starlette.routing import Route
 from corsight.asgi import CORSMiddleware
 from corsight.check import check
 from corsight.ui.server import UIServer
-from tests.servers import free_port, serve_asgi
+from tests.browser_page import page_app
+from tests.servers import free_port, serve_asgi, serve_wsgi
 
 pytestmark = pytest.mark.browser
 
@@ -365,3 +366,37 @@ def test_scan_tab_reports_what_corsight_scan_finds(browser_context: Any, lab: La
         assert page.evaluate(CONTRAST_JS) == []
         page.screenshot(path=str(artifacts_dir / "ui-scan.png"), full_page=True)
         page.close()
+
+
+def test_live_tab_says_so_when_the_chosen_origins_port_is_taken(browser_context: Any, lab: Lab) -> None:
+    """A real app holds the chosen origin's port: the live test runs from the UI's own origin,
+    the page says so in a notice, and gives the fetch() to paste into the app's console — which,
+    run in a page of that origin, is refused by Chromium exactly as predicted for it."""
+    with serve_wsgi(page_app) as app_origin:
+        port = int(app_origin.rsplit(":", 1)[1])
+        own = lab.ui.url.rstrip("/")
+        page = open_ui(browser_context, lab)
+        fill(page, lab.blocking, app_origin, headers="X-Api-Key: k")
+        page.get_by_role("tab", name="Live test in this browser").click()
+        page.get_by_role("button", name="Run in this browser").click()
+        page.wait_for_selector("#live-agreement")
+        notice = page.locator("#live-notice")
+        expect(notice).to_be_visible()
+        text = notice.inner_text()
+        assert f"Not run from {app_origin}." in text and f"port {port} is in use on 127.0.0.1" in text
+        assert f"ran from this page's own origin, {own}" in text
+        assert page.locator("#live-agreement").inner_text().endswith(f"prediction for {own}.")
+        snippet = page.locator("#live-console-snippet").text_content()
+        assert snippet.startswith(f'fetch("{lab.blocking}", ')
+        page.close()
+
+        app_page = browser_context.new_page()
+        console: list[str] = []
+        app_page.on("console", lambda m: console.append(m.text))
+        app_page.goto(app_origin + "/")
+        app_page.evaluate(snippet)
+        app_page.wait_for_timeout(100)
+        app_page.close()
+    expected = check(lab.blocking, origin=app_origin, headers=[("X-Api-Key", "k")])
+    assert expected.chrome in console
+    assert any(line.startswith("rejected TypeError") for line in console), console

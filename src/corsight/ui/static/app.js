@@ -344,6 +344,7 @@
     const button = $("live-run");
     button.disabled = true;
     out.hidden = true;
+    $("live-notice").hidden = true;
     status.textContent = "Running…";
     try {
       const plan = await api("/api/live", { origin: data.origin });
@@ -362,21 +363,48 @@
     }
   }
 
+  // What to paste into the DevTools console of a page on the chosen origin, when corsight
+  // cannot serve one there itself.
+  function consoleSnippet(url, init) {
+    const options = { method: init.method, mode: "cors", credentials: init.credentials };
+    if (init.headers.length) options.headers = Object.fromEntries(init.headers);
+    if (init.body !== undefined) options.body = init.body;
+    return `fetch(${JSON.stringify(url)}, ${JSON.stringify(options)})\n` +
+      `  .then((r) => console.log("resolved", r.status, [...r.headers]), (e) => console.error("rejected", e));`;
+  }
+
+  function renderNotice(plan, data) {
+    const notice = $("live-notice");
+    notice.replaceChildren();
+    notice.hidden = plan.mode !== "page" || plan.fallback === "same-origin";
+    if (notice.hidden) return;
+    const wanted = plan.wanted || data.origin;
+    notice.append(
+      el("p", { id: "live-notice-head" }, el("strong", {}, `Not run from ${wanted}. `), `${plan.reason}.`),
+      el("p", {}, `This test ran from this page's own origin, ${plan.origin}, and is compared with corsight's ` +
+        `prediction for ${plan.origin}: it says nothing about what your browser does on ${wanted}.`),
+      el("p", {}, `To run it from ${wanted} itself, open a page there and paste this into DevTools → Console:`),
+      el("pre", { class: "message", id: "live-console-snippet" }, consoleSnippet(data.url, fetchInit(data))));
+  }
+
   function renderLive(plan, data, payload, outcome) {
     const result = payload.result;
     const out = $("live-result");
     out.replaceChildren();
+    renderNotice(plan, data);
     const where = plan.mode === "frame"
       ? `Ran from a frame on ${plan.origin} — the page origin you chose.`
       : plan.origin === data.origin
         ? `Ran from this page, whose origin ${plan.origin} is the one you chose.`
-        : `Ran from this page's own origin, ${plan.origin}, not from ${data.origin}: ${plan.reason}. ` +
-          `The prediction below is for ${plan.origin}, so the two compare like with like.`;
+        : `Ran from this page's own origin, ${plan.origin}, not from ${data.origin} (see the note above); ` +
+          `the prediction below is for ${plan.origin}, so the two compare like with like.`;
     out.append(el("p", { id: "live-where" }, where));
     const browserAllowed = outcome.ok;
     const agree = browserAllowed === result.allowed;
+    const forOrigin = plan.origin === data.origin ? "" : ` for ${plan.origin}`;
     out.append(el("p", { id: "live-agreement", class: agree ? "good" : "bad" },
-      agree ? "✓ Your browser agrees with corsight's prediction." : "✗ Your browser and corsight's prediction disagree."));
+      agree ? `✓ Your browser agrees with corsight's prediction${forOrigin}.`
+            : `✗ Your browser and corsight's prediction${forOrigin} disagree.`));
     const dl = el("dl", { class: "pairs" });
     dl.append(el("dt", {}, "Your browser"), el("dd", { id: "live-browser" },
       outcome.ok ? `fetch() resolved: HTTP ${outcome.status}; the script can read the response.`
