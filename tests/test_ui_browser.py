@@ -2,12 +2,15 @@
 loopback (one behind corsight's middleware, one without CORS), the form filled by its labels,
 and the page's verdict, diagram, messages, checks and fix compared with ``corsight.check``'s
 own. The live tab runs the request in the same Chromium, and Chromium's console text is
-compared with the prediction. Screenshots go to ``artifacts_dir``."""
+compared with the prediction. Screenshots go to ``artifacts_dir``; the README's screenshot,
+``docs/ui.png``, is kept current by the test that drives the blocked request (see
+:func:`keep_docs_screenshot_current`)."""
 
 from __future__ import annotations
 
-import os
-import shutil
+import hashlib
+import re
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,6 +35,7 @@ pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS_SCREENSHOT = ROOT / "docs" / "ui.png"
+STATIC = ROOT / "src" / "corsight" / "ui" / "static"
 
 
 async def items(request: Request) -> JSONResponse:
@@ -152,6 +156,8 @@ def test_blocked_request_shows_chromes_message_checks_and_fix(browser_context: A
         '    allow_headers=["x-api-key"],',
         ")",
     ]
+    # The README shows the page as the user sees it after pressing Check.
+    stale_screenshot = keep_docs_screenshot_current(page)
     page.get_by_role("button", name="Copy snippet").click()
     expect(page.locator("#copy-status")).to_contain_text("copied")
     assert page.evaluate("navigator.clipboard.readText()") == snippet
@@ -173,9 +179,78 @@ def test_blocked_request_shows_chromes_message_checks_and_fix(browser_context: A
     ) > 0
     assert csp_violations(page) == []
     page.screenshot(path=str(artifacts_dir / "ui-blocked.png"), full_page=True)
-    if os.environ.get("CORSIGHT_UPDATE_DOCS_SCREENSHOT") == "1":
-        shutil.copyfile(artifacts_dir / "ui-blocked.png", DOCS_SCREENSHOT)
     page.close()
+    if stale_screenshot:
+        pytest.fail(stale_screenshot)
+
+
+# --- the README's screenshot -------------------------------------------------------------------------
+
+SCREENSHOT_KEY = "corsight-page"
+# The text of what the screenshot shows at 1280x900 (the header, the form with its values, the
+# tabs, the verdict, the diagram, the start of the fix), taken from the DOM rather than from the
+# pixels' positions, so that fonts that wrap differently on another machine change nothing.
+SHOWN_TEXT = """() => {
+    const parts = ["header", "#form", "[role=tablist]", "#verdict", "#exchange", "#fix"]
+        .map((selector) => document.querySelector(selector).textContent);
+    for (const field of document.querySelectorAll("#form input, #form select, #form textarea")) {
+        parts.push(`${field.id}=${field.type === "checkbox" ? field.checked : field.value}`);
+    }
+    return parts.join(" ").replace(/\\s+/g, " ");
+}"""
+
+
+def png_text(data: bytes) -> dict[str, str]:
+    """The tEXt entries of a PNG."""
+    found: dict[str, str] = {}
+    pos = 8
+    while pos + 8 <= len(data):
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        if data[pos + 4 : pos + 8] == b"tEXt":
+            key, _, value = data[pos + 8 : pos + 8 + length].partition(b"\0")
+            found[key.decode("latin-1")] = value.decode("latin-1")
+        pos += 12 + length
+    return found
+
+
+def with_png_text(data: bytes, key: str, value: str) -> bytes:
+    """The PNG with a tEXt entry added after its header chunk."""
+    body = key.encode("latin-1") + b"\0" + value.encode("latin-1")
+    chunk = len(body).to_bytes(4, "big") + b"tEXt" + body + zlib.crc32(b"tEXt" + body).to_bytes(4, "big")
+    after_header = 8 + 12 + int.from_bytes(data[8:12], "big")
+    return data[:after_header] + chunk + data[after_header:]
+
+
+def keep_docs_screenshot_current(page: Any) -> str | None:
+    """docs/ui.png is this page, as this test drives it, at 1280x900.
+
+    A screenshot cannot be compared with a fresh one pixel for pixel: the loopback ports differ
+    on every run and a new Chromium or font draws text slightly differently. So the PNG carries
+    a fingerprint of what it shows: the page's assets (HTML, CSS, script, icon), the viewport,
+    and the text of the parts on screen (:data:`SHOWN_TEXT`) with the ports left out. When the page would show anything
+    else, the test writes a fresh screenshot to docs/ui.png and fails, saying so: the change
+    is then committed with the screenshot, and CI, where nothing commits, keeps failing until
+    it is. When nothing changed the file is left alone, so running the tests dirties nothing.
+    Returns the failure to report once the rest of the test has run."""
+    assets = hashlib.sha256()
+    for path in sorted(STATIC.iterdir()):
+        assets.update(path.name.encode() + b"\0" + path.read_bytes())
+    text = re.sub(r"(127\.0\.0\.1|localhost|\[::1\]):\d+", r"\1:PORT", page.evaluate(SHOWN_TEXT))
+    size = page.viewport_size
+    fingerprint = hashlib.sha256(
+        assets.digest() + f"{size['width']}x{size['height']}\n{text}".encode()
+    ).hexdigest()
+    committed = png_text(DOCS_SCREENSHOT.read_bytes()).get(SCREENSHOT_KEY) if DOCS_SCREENSHOT.exists() else None
+    if committed == fingerprint:
+        return None
+    focused = page.evaluate("document.activeElement.id")
+    page.evaluate("document.activeElement.blur()")  # no focus ring in the README's picture
+    DOCS_SCREENSHOT.write_bytes(with_png_text(page.screenshot(), SCREENSHOT_KEY, fingerprint))
+    page.locator(f"#{focused}").focus()
+    return (
+        "docs/ui.png did not show the page as it is now; this test wrote a fresh one: look at it"
+        " and commit it with the change to the page"
+    )
 
 
 def test_allowed_request_and_the_share_link(browser_context: Any, lab: Lab, artifacts_dir: Path) -> None:
