@@ -1,13 +1,16 @@
 """``corsight ui`` end to end in headless Chromium: the UI server and two target APIs on
 loopback (one behind corsight's middleware, one without CORS), the form filled by its labels,
-and the page's verdict, messages, checks and snippet compared with ``corsight.check``'s own.
-The live tab runs the request in the same Chromium, and Chromium's console text is compared
-with the prediction. Screenshots go to ``artifacts_dir``."""
+and the page's verdict, diagram, messages, checks and fix compared with ``corsight.check``'s
+own. The live tab runs the request in the same Chromium, and Chromium's console text is
+compared with the prediction. Screenshots go to ``artifacts_dir``; the README's screenshot,
+``docs/ui.png``, is kept current by the test that drives the blocked request (see
+:func:`keep_docs_screenshot_current`)."""
 
 from __future__ import annotations
 
-import os
-import shutil
+import hashlib
+import re
+import zlib
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -17,25 +20,34 @@ import pytest
 from playwright.sync_api import expect
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse
 from starlette.routing import Route
 
 from corsight.asgi import CORSMiddleware
 from corsight.check import check
+from corsight.export import export
+from corsight.policy import Policy
 from corsight.ui.server import UIServer
-from tests.servers import free_port, serve_asgi
+from tests.browser_page import page_app
+from tests.servers import free_port, serve_asgi, serve_wsgi
 
 pytestmark = pytest.mark.browser
 
-DOCS_SCREENSHOT = Path(__file__).resolve().parent.parent / "docs" / "ui.png"
+ROOT = Path(__file__).resolve().parent.parent
+DOCS_SCREENSHOT = ROOT / "docs" / "ui.png"
+STATIC = ROOT / "src" / "corsight" / "ui" / "static"
 
 
 async def items(request: Request) -> JSONResponse:
     return JSONResponse({"items": []}, headers={"X-Total": "0"})
 
 
+async def moved(request: Request) -> RedirectResponse:
+    return RedirectResponse("/items", 302)
+
+
 def routes() -> list[Route]:
-    return [Route("/items", items, methods=["GET", "PUT"])]
+    return [Route("/items", items, methods=["GET", "PUT"]), Route("/moved", moved)]
 
 
 class Lab:
@@ -68,11 +80,22 @@ def lab() -> Iterator[Lab]:
         ui.stop()
 
 
-def open_ui(context: Any, lab: Lab, fragment: str = "") -> Any:
+# Every Content-Security-Policy violation the page meets (an inline style, a data: image...).
+CSP_WATCH = """window.__csp = [];
+document.addEventListener("securitypolicyviolation", (e) => window.__csp.push(`${e.violatedDirective} ${e.blockedURI}`));"""
+
+
+def open_ui(context: Any, lab: Lab, fragment: str = "", *, width: int = 1280, height: int = 900) -> Any:
     page = context.new_page()
+    page.set_viewport_size({"width": width, "height": height})
+    page.add_init_script(CSP_WATCH)
     page.goto(lab.ui.url + fragment)
     page.wait_for_selector("body[data-ready='1']")
     return page
+
+
+def csp_violations(page: Any) -> list[str]:
+    return list(page.evaluate("window.__csp"))
 
 
 def fill(page: Any, url: str, origin: str, *, headers: str = "", server: str = "fastapi", **more: str) -> None:
@@ -102,8 +125,10 @@ def test_blocked_request_shows_chromes_message_checks_and_fix(browser_context: A
     expected = check(lab.blocking, origin=lab.origin, headers=[("X-Api-Key", "k")], server="flask")
     assert not expected.allowed
 
+    # The headline leads with the cause in words; Chromium's error kind is the detail.
     assert page.locator("#verdict-word").inner_text().strip().lower() == "blocked"
-    assert expected.error and expected.error in page.locator("#verdict").inner_text()
+    assert page.locator("#verdict-cause").inner_text() == "Nothing on the server answers the preflight (OPTIONS → 405)"
+    assert page.locator("#verdict-detail").inner_text() == expected.error == "kPreflightMissingAllowOriginHeader"
     assert page.locator("#chrome-message").inner_text() == expected.chrome
     assert page.locator("#firefox-message").inner_text() == expected.firefox
     # The preflight and why: the header the browser model names.
@@ -118,18 +143,114 @@ def test_blocked_request_shows_chromes_message_checks_and_fix(browser_context: A
     timeline = page.locator("#timeline").inner_text()
     assert "Preflight: OPTIONS " + lab.blocking in timeline
     assert "Access-Control-Request-Headers" in timeline and "HTTP 405" in timeline
-    # The fix and the snippet for the chosen server, copied by the button.
+    # The fix: what is wrong, then a short snippet for the chosen server, copied by the button.
     assert page.locator("#fix-summary").inner_text() == expected.fixes["summary"]
-    snippet = expected.fixes["snippets"]["flask"]
-    assert page.locator("#snippet").inner_text() == snippet.rstrip("\n") or page.locator("#snippet").text_content() == snippet
+    assert page.locator("#snippet-title").inner_text() == "In flask"
+    snippet = page.locator("#snippet").text_content()
+    assert snippet.splitlines()[1:] == [
+        "from corsight.wsgi import CORSMiddleware",
+        "",
+        "app.wsgi_app = CORSMiddleware(",
+        "    app.wsgi_app,",
+        f'    allow_origins=["{lab.origin}"],',
+        '    allow_headers=["x-api-key"],',
+        ")",
+    ]
+    # The README shows the page as the user sees it after pressing Check.
+    stale_screenshot = keep_docs_screenshot_current(page)
     page.get_by_role("button", name="Copy snippet").click()
     expect(page.locator("#copy-status")).to_contain_text("copied")
     assert page.evaluate("navigator.clipboard.readText()") == snippet
-    assert "copied" in page.locator("#copy-status").inner_text().lower()
+    # ... and the same policy as the complete file corsight export writes, to copy or download.
+    exported = export(Policy([lab.origin], allow_headers=["x-api-key"]), "flask")
+    page.get_by_text("The complete configuration: corsight_cors.py for flask").click()
+    assert page.locator("#export").text_content() == exported.content
+    assert page.locator("#export-command").inner_text() == (
+        f"corsight export --to flask --allow-origin {lab.origin} --allow-header x-api-key -o corsight_cors.py"
+    )
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download corsight_cors.py").click()
+    assert download.value.suggested_filename == "corsight_cors.py"
+    assert Path(download.value.path()).read_text() == exported.content
+    # The favicon loads under the page's own Content-Security-Policy; nothing was blocked by it.
+    assert page.evaluate(
+        "async () => { const i = new Image(); i.src = document.querySelector('link[rel=icon]').href;"
+        " await i.decode(); return i.naturalWidth; }"
+    ) > 0
+    assert csp_violations(page) == []
     page.screenshot(path=str(artifacts_dir / "ui-blocked.png"), full_page=True)
-    if os.environ.get("CORSIGHT_UPDATE_DOCS_SCREENSHOT") == "1":
-        shutil.copyfile(artifacts_dir / "ui-blocked.png", DOCS_SCREENSHOT)
     page.close()
+    if stale_screenshot:
+        pytest.fail(stale_screenshot)
+
+
+# --- the README's screenshot -------------------------------------------------------------------------
+
+SCREENSHOT_KEY = "corsight-page"
+# The text of what the screenshot shows at 1280x900 (the header, the form with its values, the
+# tabs, the verdict, the diagram, the start of the fix), taken from the DOM rather than from the
+# pixels' positions, so that fonts that wrap differently on another machine change nothing.
+SHOWN_TEXT = """() => {
+    const parts = ["header", "#form", "[role=tablist]", "#verdict", "#exchange", "#fix"]
+        .map((selector) => document.querySelector(selector).textContent);
+    for (const field of document.querySelectorAll("#form input, #form select, #form textarea")) {
+        parts.push(`${field.id}=${field.type === "checkbox" ? field.checked : field.value}`);
+    }
+    return parts.join(" ").replace(/\\s+/g, " ");
+}"""
+
+
+def png_text(data: bytes) -> dict[str, str]:
+    """The tEXt entries of a PNG."""
+    found: dict[str, str] = {}
+    pos = 8
+    while pos + 8 <= len(data):
+        length = int.from_bytes(data[pos : pos + 4], "big")
+        if data[pos + 4 : pos + 8] == b"tEXt":
+            key, _, value = data[pos + 8 : pos + 8 + length].partition(b"\0")
+            found[key.decode("latin-1")] = value.decode("latin-1")
+        pos += 12 + length
+    return found
+
+
+def with_png_text(data: bytes, key: str, value: str) -> bytes:
+    """The PNG with a tEXt entry added after its header chunk."""
+    body = key.encode("latin-1") + b"\0" + value.encode("latin-1")
+    chunk = len(body).to_bytes(4, "big") + b"tEXt" + body + zlib.crc32(b"tEXt" + body).to_bytes(4, "big")
+    after_header = 8 + 12 + int.from_bytes(data[8:12], "big")
+    return data[:after_header] + chunk + data[after_header:]
+
+
+def keep_docs_screenshot_current(page: Any) -> str | None:
+    """docs/ui.png is this page, as this test drives it, at 1280x900.
+
+    A screenshot cannot be compared with a fresh one pixel for pixel: the loopback ports differ
+    on every run and a new Chromium or font draws text slightly differently. So the PNG carries
+    a fingerprint of what it shows: the page's assets (HTML, CSS, script, icon), the viewport,
+    and the text of the parts on screen (:data:`SHOWN_TEXT`) with the ports left out. When the page would show anything
+    else, the test writes a fresh screenshot to docs/ui.png and fails, saying so: the change
+    is then committed with the screenshot, and CI, where nothing commits, keeps failing until
+    it is. When nothing changed the file is left alone, so running the tests dirties nothing.
+    Returns the failure to report once the rest of the test has run."""
+    assets = hashlib.sha256()
+    for path in sorted(STATIC.iterdir()):
+        assets.update(path.name.encode() + b"\0" + path.read_bytes())
+    text = re.sub(r"(127\.0\.0\.1|localhost|\[::1\]):\d+", r"\1:PORT", page.evaluate(SHOWN_TEXT))
+    size = page.viewport_size
+    fingerprint = hashlib.sha256(
+        assets.digest() + f"{size['width']}x{size['height']}\n{text}".encode()
+    ).hexdigest()
+    committed = png_text(DOCS_SCREENSHOT.read_bytes()).get(SCREENSHOT_KEY) if DOCS_SCREENSHOT.exists() else None
+    if committed == fingerprint:
+        return None
+    focused = page.evaluate("document.activeElement.id")
+    page.evaluate("document.activeElement.blur()")  # no focus ring in the README's picture
+    DOCS_SCREENSHOT.write_bytes(with_png_text(page.screenshot(), SCREENSHOT_KEY, fingerprint))
+    page.locator(f"#{focused}").focus()
+    return (
+        "docs/ui.png did not show the page as it is now; this test wrote a fresh one: look at it"
+        " and commit it with the change to the page"
+    )
 
 
 def test_allowed_request_and_the_share_link(browser_context: Any, lab: Lab, artifacts_dir: Path) -> None:
@@ -365,3 +486,109 @@ def test_scan_tab_reports_what_corsight_scan_finds(browser_context: Any, lab: La
         assert page.evaluate(CONTRAST_JS) == []
         page.screenshot(path=str(artifacts_dir / "ui-scan.png"), full_page=True)
         page.close()
+
+
+def test_pressing_check_shows_the_verdict_focused_and_in_view(browser_context: Any, lab: Lab) -> None:
+    """At 1280x900 the verdict is beside the form; on a narrow window it is below the form and
+    the page scrolls to it. Either way it is on screen and has the focus after Check."""
+    for width, beside in ((1280, True), (800, False)):
+        page = open_ui(browser_context, lab, width=width, height=900)
+        fill(page, lab.blocking, lab.origin, headers="X-Api-Key: k")
+        page.get_by_role("button", name="Check").click()
+        page.wait_for_selector("#verdict:not([hidden])")
+        expect(page.locator("#verdict")).to_be_focused()
+        box = page.locator("#verdict").bounding_box()
+        form = page.locator("#form").bounding_box()
+        assert box is not None and form is not None
+        assert box["y"] >= 0 and box["y"] + box["height"] <= 900, (width, box)
+        if beside:
+            assert box["x"] >= form["x"] + form["width"], (box, form)
+            assert page.evaluate("scrollY") == 0  # nothing had to move
+        else:
+            assert box["y"] >= form["y"] + form["height"], (box, form)
+            assert page.evaluate("scrollY") > 0
+        page.close()
+
+
+# Each case: the request, then (kind, failed) per step of the exchange as the diagram draws it.
+DIAGRAMS = [
+    ("allowing", "/items", {"headers": "X-Api-Key: k"}, [("preflight", False), ("actual", False)]),
+    ("allowing", "/moved", {}, [("redirect", False), ("actual", False)]),
+    ("allowing", "/items", {"method": "PUT"}, [("preflight", False), ("actual", False)]),
+    ("blocking", "/moved", {}, [("redirect", True)]),
+    ("blocking", "/items", {"headers": "X-Api-Key: k"}, [("preflight", True)]),
+]
+
+
+def test_the_exchange_is_a_sequence_diagram_with_the_failing_step_marked(browser_context: Any, lab: Lab) -> None:
+    page = open_ui(browser_context, lab)
+    for server, path, more, steps in DIAGRAMS:
+        url = (lab.allowing if server == "allowing" else lab.blocking).removesuffix("/items") + path
+        fill(page, url, lab.origin, **more)
+        page.get_by_role("button", name="Check").click()
+        expect(page.locator("#exchange-caption")).not_to_have_text("")
+        page.wait_for_function(
+            "([url, n]) => document.querySelectorAll('#exchange-diagram g.seq-step').length === n"
+            " && document.querySelector('#exchange-steps li') !== null"
+            " && document.getElementById('exchange-steps').textContent.includes(new URL(url).pathname)",
+            arg=[url, len(steps)],
+        )
+        groups = page.locator("#exchange-diagram svg g.seq-step")
+        drawn = []
+        for i in range(groups.count()):
+            group = groups.nth(i)
+            # One arrow pair per step: the request to the server and its answer.
+            assert group.locator("line.seq-request").count() == 1 and group.locator("line.seq-response").count() == 1
+            failed = "failed" in (group.get_attribute("class") or "")
+            drawn.append((group.get_attribute("data-kind"), failed))
+            # Marked in words and a sign, not by colour alone.
+            assert ("✗ blocked here:" in group.text_content()) is failed
+        assert drawn == steps, (path, more)
+        # The text alternative: one sentence per step, the failing one says so.
+        sentences = texts(page, "#exchange-steps li")
+        assert len(sentences) == len(steps)
+        for sentence, (_, failed) in zip(sentences, steps, strict=True):
+            assert ("The browser stops here" in sentence) is failed
+        caption = page.locator("#exchange-caption").inner_text()
+        failing = [n for n, (_, failed) in enumerate(steps, 1) if failed]
+        assert caption.startswith(f"Blocked at step {failing[0]}") if failing else ("resolves" in caption or "allowed so far" in caption)
+        # An unsent PUT is drawn dashed and says so.
+        if more.get("method") == "PUT":
+            assert "not sent" in groups.nth(1).text_content() and "unsent" in (groups.nth(1).get_attribute("class") or "")
+    assert page.locator("#exchange-diagram svg").get_attribute("aria-hidden") == "true"
+    assert csp_violations(page) == []
+    page.close()
+
+
+def test_live_tab_says_so_when_the_chosen_origins_port_is_taken(browser_context: Any, lab: Lab) -> None:
+    """A real app holds the chosen origin's port: the live test runs from the UI's own origin,
+    the page says so in a notice, and gives the fetch() to paste into the app's console — which,
+    run in a page of that origin, is refused by Chromium exactly as predicted for it."""
+    with serve_wsgi(page_app) as app_origin:
+        port = int(app_origin.rsplit(":", 1)[1])
+        own = lab.ui.url.rstrip("/")
+        page = open_ui(browser_context, lab)
+        fill(page, lab.blocking, app_origin, headers="X-Api-Key: k")
+        page.get_by_role("tab", name="Live test in this browser").click()
+        page.get_by_role("button", name="Run in this browser").click()
+        page.wait_for_selector("#live-agreement")
+        notice = page.locator("#live-notice")
+        expect(notice).to_be_visible()
+        text = notice.inner_text()
+        assert f"Not run from {app_origin}." in text and f"port {port} is in use on 127.0.0.1" in text
+        assert f"ran from this page's own origin, {own}" in text
+        assert page.locator("#live-agreement").inner_text().endswith(f"prediction for {own}.")
+        snippet = page.locator("#live-console-snippet").text_content()
+        assert snippet.startswith(f'fetch("{lab.blocking}", ')
+        page.close()
+
+        app_page = browser_context.new_page()
+        console: list[str] = []
+        app_page.on("console", lambda m: console.append(m.text))
+        app_page.goto(app_origin + "/")
+        app_page.evaluate(snippet)
+        app_page.wait_for_timeout(100)
+        app_page.close()
+    expected = check(lab.blocking, origin=app_origin, headers=[("X-Api-Key", "k")])
+    assert expected.chrome in console
+    assert any(line.startswith("rejected TypeError") for line in console), console

@@ -92,11 +92,26 @@ def test_page_is_served_with_a_strict_policy(ui: UI) -> None:
     assert r.headers["x-content-type-options"] == "nosniff"
     assert '<option value="fastapi">fastapi</option>' in r.text
     assert "__TOKEN__" not in r.text
-    for name, kind in (("app.js", "text/javascript"), ("style.css", "text/css")):
+    for name, kind in (("app.js", "text/javascript"), ("style.css", "text/css"), ("favicon.svg", "image/svg+xml")):
         asset = ui.client.get(f"{ui.base}/static/{name}")
         assert asset.status_code == 200 and asset.headers["content-type"].startswith(kind)
     for bad in ("index.html", "..%2fapp.py", "frame.js", "nope.css"):
         assert ui.client.get(f"{ui.base}/static/{bad}").status_code == 404
+
+
+def test_the_page_has_a_favicon_that_its_policy_allows(ui: UI) -> None:
+    from xml.etree import ElementTree
+
+    page = ui.client.get(ui.server.url)
+    link = re.search(r'<link rel="icon" href="(/[^"]+)" type="image/svg\+xml">', page.text)
+    assert link, "no favicon link"
+    icon = ui.client.get(ui.base + link.group(1))
+    assert icon.status_code == 200 and icon.headers["content-type"] == "image/svg+xml"
+    assert icon.headers["x-content-type-options"] == "nosniff"
+    assert ElementTree.fromstring(icon.content).tag == "{http://www.w3.org/2000/svg}svg"
+    assert b"<script" not in icon.content
+    img_src = re.search(r"img-src ([^;]+)", page.headers["content-security-policy"])
+    assert img_src and "'self'" in img_src.group(1).split()
 
 
 def test_the_api_runs_the_check_and_adds_the_preflight_reasons(ui: UI) -> None:
@@ -270,6 +285,52 @@ def test_live_plan_falls_back_to_the_page_origin(ui: UI) -> None:
     assert ui.post("/api/live", {}).status_code == 400
 
 
+def test_live_plan_says_when_the_chosen_port_is_taken(ui: UI) -> None:
+    """A real app listening on the chosen origin's port: the plan falls back to the page and
+    says so (``fallback``, the port, the origin asked for), and never takes the port over."""
+    with socket.socket() as app:
+        app.bind(("127.0.0.1", 0))
+        app.listen(1)
+        port = app.getsockname()[1]
+        for origin in (f"http://127.0.0.1:{port}", f"http://localhost:{port}"):
+            plan = ui.post("/api/live", {"origin": origin}).json()
+            assert plan["mode"] == "page" and plan["origin"] == ui.base
+            assert plan["fallback"] == "port-taken" and plan["port"] == port and plan["wanted"] == origin
+            assert f"port {port} is in use on 127.0.0.1" in plan["reason"] and origin in plan["reason"]
+            with socket.create_connection(("127.0.0.1", port)):  # still the app's port
+                pass
+
+
+def test_localhost_frames_check_and_serve_ipv6_loopback_too(ui: UI) -> None:
+    """A dev server on ::1 only (Vite on recent Node) leaves 127.0.0.1 free, but a browser may
+    reach http://localhost:N on ::1: that port is taken too. A free one is served on both."""
+    try:
+        app = socket.socket(socket.AF_INET6)
+        app.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        app.bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    with app:
+        app.listen(1)
+        port = app.getsockname()[1]
+        plan = ui.post("/api/live", {"origin": f"http://localhost:{port}"}).json()
+        assert plan["fallback"] == "port-taken" and "in use on ::1" in plan["reason"]
+        with socket.socket() as s:  # the 127.0.0.1 half was not kept
+            s.bind(("127.0.0.1", port))
+    port = free_port()
+    with socket.socket(socket.AF_INET6) as probe:
+        probe.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        try:
+            probe.bind(("::1", port))
+        except OSError:
+            pytest.skip(f"port {port} is taken on ::1")
+    plan = ui.post("/api/live", {"origin": f"http://localhost:{port}"}).json()
+    assert plan["mode"] == "frame"
+    for address in ("127.0.0.1", "[::1]"):
+        r = ui.client.get(f"http://{address}:{port}{FRAME_PATH}", headers={"Host": f"localhost:{port}"})
+        assert r.status_code == 200 and f'data-parent="{ui.base}"' in r.text
+
+
 def test_live_frames_close_and_free_the_port() -> None:
     frames = LiveFrames(ttl=0.2)
     port = free_port()
@@ -371,3 +432,200 @@ def test_a_taken_port_is_one_line() -> None:
         result = CliRunner().invoke(main, ["ui", "--port", str(port), "--no-open"])
     assert result.exit_code == 2
     assert result.output.startswith(f"corsight ui: error: cannot listen on 127.0.0.1:{port}")
+
+
+# --- what the page shows: the headline, the exchange, the fix (corsight.ui.present) -----------------------------
+
+
+class Scenarios:
+    """A server with no CORS at all and one behind corsight's middleware allowing ORIGIN."""
+
+    def __init__(self, plain: str, guarded: str) -> None:
+        self.plain = plain
+        self.guarded = guarded
+
+
+@pytest.fixture(scope="module")
+def scenarios() -> Iterator[Scenarios]:
+    from starlette.responses import RedirectResponse
+
+    async def items(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("[]")
+
+    async def auth(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("log in first", 401)
+
+    async def moved(request: Request) -> RedirectResponse:
+        return RedirectResponse("/items", 302)
+
+    def app() -> Starlette:
+        return Starlette(
+            routes=[
+                Route("/items", items, methods=["GET", "PUT"]),
+                Route("/auth", auth, methods=["GET", "OPTIONS"]),
+                Route("/moved", moved, methods=["GET", "OPTIONS"]),
+            ]
+        )
+
+    guarded = CORSMiddleware(app(), allow_origins=[ORIGIN])
+    with serve_asgi(app()) as plain, serve_asgi(guarded) as ok:
+        yield Scenarios(plain, ok)
+
+
+def checked(url: str, **options: Any) -> dict[str, Any]:
+    from corsight.check import check
+
+    return check(url, origin=ORIGIN, **options).to_dict()
+
+
+@pytest.mark.parametrize(
+    ("server", "path", "options", "word", "cause", "detail"),
+    [
+        ("plain", "/items", {"headers": {"X-A": "1"}}, "Blocked",
+         "Nothing on the server answers the preflight (OPTIONS → 405)", "kPreflightMissingAllowOriginHeader"),
+        ("plain", "/auth", {"headers": {"X-A": "1"}}, "Blocked",
+         "Authentication rejects the preflight, which never carries credentials (OPTIONS → 401)",
+         "kPreflightMissingAllowOriginHeader"),
+        ("plain", "/moved", {"headers": {"X-A": "1"}}, "Blocked",
+         "The preflight is redirected, and browsers never follow a preflight's redirect (OPTIONS → 302)",
+         "kPreflightDisallowedRedirect"),
+        ("plain", "/items", {}, "Blocked",
+         "The response does not allow this origin: no Access-Control-Allow-Origin header (GET → 200)",
+         "kMissingAllowOriginHeader"),
+        ("guarded", "/items", {"method": "PUT"}, "Blocked",
+         "The server's CORS policy refuses this origin, method or headers (OPTIONS → 403)",
+         "kPreflightMissingAllowOriginHeader"),
+        ("guarded", "/items", {"credentials": "include"}, "Blocked",
+         "The response does not allow credentials: Access-Control-Allow-Credentials is absent; must be"
+         " exactly 'true' (GET → 200)", "kInvalidAllowCredentials"),
+        ("guarded", "/items", {"body": "x"}, "Blocked", "fetch() throws before sending anything", "TypeError"),
+        ("guarded", "/moved", {}, "Allowed", "The page's script can read the response (GET → 200)", None),
+        ("guarded", "/items", {"method": "POST", "headers": {"Content-Type": "text/plain"}}, "Allowed so far",
+         "Nothing failed, but the POST itself was not sent: its response is unchecked", None),
+    ],
+)  # fmt: skip
+def test_the_headline_leads_with_the_cause_in_words(
+    scenarios: Scenarios, server: str, path: str, options: dict[str, Any], word: str, cause: str, detail: str | None
+) -> None:
+    from corsight.ui.present import headline
+
+    result = checked(getattr(scenarios, server) + path, **options)
+    assert headline(result) == {"word": word, "tone": headline(result)["tone"], "cause": cause, "detail": detail}
+    assert detail == result["error"]
+
+
+def test_the_api_returns_the_headline_exchange_and_fix(ui: UI) -> None:
+    data = ui.post("/api/check", {"url": ui.target_url, "origin": "http://other.test", "headers": "X-A: 1",
+                                  "server": "fastapi"}).json()  # fmt: skip
+    assert data["headline"]["cause"] == "The server's CORS policy refuses this origin, method or headers (OPTIONS → 403)"
+    assert data["headline"]["detail"] == data["result"]["error"] == "kPreflightMissingAllowOriginHeader"
+    assert [s["kind"] for s in data["exchange"]["steps"]] == ["preflight"]
+    assert data["exchange"]["steps"][0]["failed"] is True
+    assert "allow_origins=[\"http://other.test\"]" in data["fix"]["snippet"]
+    assert data["fix"]["export"]["filename"] == "corsight_cors.py"
+
+
+def test_the_exchange_is_one_step_per_request_and_marks_where_it_stopped(scenarios: Scenarios) -> None:
+    from corsight.ui.present import exchange
+
+    # A redirect the server allows, then the request it leads to: two steps, none failed.
+    steps = exchange(checked(scenarios.guarded + "/moved"))["steps"]
+    assert [(s["kind"], s["request"], s["response"], s["failed"]) for s in steps] == [
+        ("redirect", "GET /moved", "302 Found → /items", False),
+        ("actual", "GET /items", "200 OK", False),
+    ]
+    # A redirect to another server, whose answer has no CORS header: three lifelines, and the
+    # failure on step 2.
+    from starlette.responses import RedirectResponse
+
+    async def away(request: Request) -> RedirectResponse:
+        return RedirectResponse(scenarios.plain + "/items", 307)
+
+    hop = CORSMiddleware(Starlette(routes=[Route("/away", away)]), allow_origins=[ORIGIN])
+    with serve_asgi(hop) as first:
+        drawn = exchange(checked(first + "/away"))
+    assert [line["origin"] for line in drawn["lifelines"]] == [ORIGIN, first, scenarios.plain]
+    assert [(s["kind"], s["server"], s["failed"]) for s in drawn["steps"]] == [("redirect", 1, False), ("actual", 2, True)]
+    assert drawn["steps"][1]["reason"] == "no Access-Control-Allow-Origin header"
+    # The preflight that fails is the last step; a step that was not sent is not a failure.
+    steps = exchange(checked(scenarios.plain + "/items", headers={"X-A": "1"}))["steps"]
+    assert [(s["kind"], s["status"], s["failed"]) for s in steps] == [("preflight", 405, True)]
+    steps = exchange(checked(scenarios.guarded + "/items", method="POST", headers={"Content-Type": "text/plain"}))["steps"]
+    assert [(s["sent"], s["failed"], s["response"]) for s in steps] == [(False, False, "not sent: its response is unchecked")]
+    assert exchange(checked(scenarios.guarded + "/items", body="x"))["steps"] == []
+
+
+def test_the_fix_is_a_short_snippet_and_the_same_policy_as_corsight_export(
+    scenarios: Scenarios, tmp_path: Any
+) -> None:
+    """For every server: a snippet of a few lines, the complete file exactly as ``corsight
+    export`` writes it for the policy the diagnosis asks for, and the command line shown really
+    writes that file. The Python snippets, run, make the blocked request pass."""
+    import shlex
+    from types import SimpleNamespace
+
+    from corsight.check import SERVERS, check
+    from corsight.export import export
+    from corsight.policy import Policy
+    from corsight.ui.present import fix_for
+
+    url = scenarios.plain + "/items"
+    request = {"method": "PUT", "headers": {"X-A": "1"}, "credentials": "include"}
+    fixes = check(url, origin=ORIGIN, send=True, **request).to_dict()["fixes"]  # type: ignore[arg-type]
+    policy = Policy([ORIGIN], allow_methods=["GET", "HEAD", "POST", "PUT"], allow_headers=["x-a"], allow_credentials=True)
+    snippets = {}
+    for server in SERVERS:
+        fix = fix_for(fixes, server)
+        assert fix is not None and fix["server"] == server
+        snippet = fix["snippet"]
+        assert len(snippet.splitlines()) <= 12, snippet
+        target = {"starlette": "fastapi"}.get(server, server)
+        assert fix["export"]["content"] == export(policy, target).content
+        words = shlex.split(fix["command"])
+        assert words[:4] == ["corsight", "export", "--to", target]
+        out = tmp_path / fix["export"]["filename"]
+        words[-1] = str(out)
+        run = CliRunner().invoke(main, words[1:])
+        assert run.exit_code == 0, run.output
+        assert out.read_text() == fix["export"]["content"]
+        snippets[server] = snippet
+    for server in ("nginx", "apache", "caddy", "express"):
+        assert "corsight-cors" in snippets[server] and "Save the complete file below" in snippets[server]
+
+    def passes(base: str) -> bool:
+        return check(base + "/items", origin=ORIGIN, send=True, **request).allowed  # type: ignore[arg-type]
+
+    async def items(request: Request) -> PlainTextResponse:
+        return PlainTextResponse("[]")
+
+    for server in ("fastapi", "starlette"):
+        space: dict[str, Any] = {"app": Starlette(routes=[Route("/items", items, methods=["GET", "PUT"])])}
+        exec(snippets[server], space)
+        with serve_asgi(space["app"]) as base:
+            assert passes(base)
+
+    import flask
+
+    from tests.servers import serve_wsgi
+
+    app = flask.Flask("snippet")
+    app.add_url_rule("/items", "items", lambda: "[]", methods=["GET", "PUT"])
+    exec(snippets["flask"], {"app": app})
+    with serve_wsgi(app) as base:
+        assert passes(base)
+
+    from corsight.django.conf import MIDDLEWARE_PATH, read
+
+    settings: dict[str, Any] = {"INSTALLED_APPS": ["django.contrib.auth"], "MIDDLEWARE": ["auth.Middleware"]}
+    exec(snippets["django"], settings)
+    assert settings["MIDDLEWARE"] == [MIDDLEWARE_PATH, "auth.Middleware"]
+    assert settings["INSTALLED_APPS"][-1] == "corsight.django"
+    loaded = read(SimpleNamespace(CORSIGHT=settings["CORSIGHT"]))
+    assert loaded.result is not None and loaded.result.policy_for("/").settings() == policy.settings()  # type: ignore[union-attr]
+
+
+def test_no_fix_when_nothing_needs_to_change(scenarios: Scenarios) -> None:
+    from corsight.ui.present import fix_for
+
+    assert fix_for(checked(scenarios.guarded + "/items")["fixes"], "nginx") is None
+    assert fix_for(checked(scenarios.guarded + "/items", body="x")["fixes"], "nginx") is None

@@ -28,6 +28,7 @@ from corsight.browser.request import preflight_reasons
 from corsight.browser.urls import URLError, parse_origin
 from corsight.check import SERVERS, CheckError, check
 from corsight.ui.live import LiveFrames
+from corsight.ui.present import exchange, fix_for, headline
 
 MAX_BODY = 256 * 1024
 TOKEN_HEADER = "x-corsight-token"
@@ -39,6 +40,8 @@ STATIC_TYPES = {
     ".png": "image/png",
     ".svg": "image/svg+xml",
 }
+#: The page's assets; the live-test frame's files are served by the frame server only.
+STATIC_FILES = ("app.js", "style.css", "favicon.svg")
 # The page fetches arbitrary targets in the live test (connect-src *) and embeds the live-test
 # frame served on a loopback port (frame-src); nothing else leaves 'self'.
 PAGE_CSP = (
@@ -222,7 +225,8 @@ def parse_check_input(data: dict[str, Any]) -> CheckInput:
 
 def run_check(given: CheckInput) -> dict[str, Any]:
     """Run the check and add what the page shows besides ``CheckResult.to_dict()``: why the
-    browser model wants a preflight, and the headers fetch() drops."""
+    browser model wants a preflight, the headers fetch() drops, the verdict's headline, the
+    exchange as diagram steps, and the fix for the chosen server (:mod:`corsight.ui.present`)."""
     result = check(
         given.url,
         origin=given.origin,
@@ -240,11 +244,15 @@ def run_check(given: CheckInput) -> dict[str, Any]:
         if request is not None
         else []
     )
+    data = result.to_dict()
     return {
-        "result": result.to_dict(),
+        "result": data,
         "preflight_reasons": reasons,
         "dropped_headers": dropped,
         "server": given.server,
+        "headline": headline(data),
+        "exchange": exchange(data),
+        "fix": fix_for(data["fixes"], given.server),
     }
 
 
@@ -292,7 +300,7 @@ def create_app(state: UIState) -> ASGIApp:
     async def static(request: Request) -> Response:
         name = request.path_params["name"]
         suffix = name[name.rfind(".") :] if "." in name else ""
-        if name not in ("app.js", "style.css") or suffix not in STATIC_TYPES:
+        if name not in STATIC_FILES or suffix not in STATIC_TYPES:
             return _refuse(404, "not found")
         return Response(_static(name), media_type=STATIC_TYPES[suffix], headers=SECURITY_HEADERS)
 
@@ -319,7 +327,8 @@ def create_app(state: UIState) -> ASGIApp:
         except BadInput as exc:
             return JSONResponse({"error": str(exc), "kind": "input"}, 400, headers=SECURITY_HEADERS)
         if state.live is None:
-            plan = {"mode": "page", "origin": page_origin, "reason": "live frames are disabled"}
+            plan = {"mode": "page", "origin": page_origin, "fallback": "disabled",
+                    "reason": "live frames are disabled", "wanted": origin}  # fmt: skip
         else:
             plan = await run_in_threadpool(state.live.plan, origin, page_origin)
         return JSONResponse(plan, headers=SECURITY_HEADERS)

@@ -4,13 +4,18 @@ user's own browser sends the request with that very ``Origin``.
 A page can only ``fetch()`` from its own origin, and the UI's origin is not the one the user
 is asking about. When the chosen origin is ``http://127.0.0.1:N`` or ``http://localhost:N``
 and port N is free, :class:`LiveFrames` serves one frame page there for a short while; the UI
-embeds it and talks to it with ``postMessage``. For any other origin the live test runs from
-the UI page itself, and the page says so.
+embeds it and talks to it with ``postMessage``. For ``localhost`` the port must be free on
+both 127.0.0.1 and ::1, and both are served: a browser may reach ``localhost`` by either, and a
+dev server listening on ::1 alone (Vite's default on recent Node) leaves 127.0.0.1 free. For
+any other origin, or a port that is taken, the live test runs from the UI page itself and the
+plan says why (``fallback``), so that the page can say so.
 """
 
 from __future__ import annotations
 
+import errno
 import html
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
@@ -21,17 +26,27 @@ from corsight.browser.urls import URLError, parse_origin
 FRAME_PATH = "/corsight-live-frame"
 SCRIPT_PATH = "/corsight-live-frame.js"
 SERVABLE_HOSTS = ("127.0.0.1", "localhost")
+#: Why a plan runs from the UI page rather than from a frame on the chosen origin.
+FALLBACKS = ("same-origin", "not-an-origin", "not-servable", "port-taken", "disabled")
 
 
 class _FrameServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = False  # never share a port the user's own app may want
 
-    def __init__(self, port: int, origin: str, host_header: str, parent: str) -> None:
+    def __init__(self, address: str, port: int, origin: str, host_header: str, parent: str) -> None:
         self.origin = origin
         self.host_header = host_header
         self.parent = parent
-        super().__init__(("127.0.0.1", port), _FrameHandler)
+        if ":" in address:
+            self.address_family = socket.AF_INET6
+        super().__init__((address, port), _FrameHandler)
+
+    def server_bind(self) -> None:
+        if self.address_family == socket.AF_INET6:
+            # ::1 only: whether 127.0.0.1 is free is asked separately.
+            self.socket.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        super().server_bind()
 
 
 class _FrameHandler(BaseHTTPRequestHandler):
@@ -76,51 +91,103 @@ class _FrameHandler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+class PortTaken(OSError):
+    """The chosen origin's port is in use on a loopback address the browser may connect to."""
+
+    def __init__(self, address: str, port: int, reason: str) -> None:
+        super().__init__(f"port {port} on {address} is in use ({reason})")
+        self.address = address
+        self.port = port
+        self.reason = reason
+
+
+def _no_ipv6(exc: OSError) -> bool:
+    return exc.errno in (errno.EADDRNOTAVAIL, errno.EAFNOSUPPORT, errno.EPROTONOSUPPORT)
+
+
+class _Frames:
+    """The frame servers of one origin: on 127.0.0.1, and on ::1 too for ``localhost``.
+    All addresses are bound before any is served, so that a taken one leaves nothing behind."""
+
+    def __init__(self, host: str, port: int, origin: str, host_header: str, parent: str) -> None:
+        self.origin = origin
+        self.servers: list[_FrameServer] = []
+        for address in ("127.0.0.1", "::1") if host == "localhost" else ("127.0.0.1",):
+            try:
+                self.servers.append(_FrameServer(address, port, origin, host_header, parent))
+            except OSError as exc:
+                if address == "::1" and _no_ipv6(exc):
+                    continue  # no IPv6 loopback on this machine: no browser reaches ::1 either
+                self._close_bound()
+                raise PortTaken(address, port, exc.strerror or str(exc)) from None
+        for server in self.servers:
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def set_parent(self, parent: str) -> None:
+        for server in self.servers:
+            server.parent = parent
+
+    def _close_bound(self) -> None:
+        for server in self.servers:
+            server.server_close()
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.shutdown()
+        self._close_bound()
+
+
 class LiveFrames:
-    """At most one frame server at a time, closed ``ttl`` seconds after it was last asked for
-    (so that it does not keep a port the user's own app wants)."""
+    """At most one frame origin served at a time, closed ``ttl`` seconds after it was last
+    asked for (so that it does not keep a port the user's own app wants)."""
 
     def __init__(self, ttl: float = 120.0) -> None:
         self.ttl = ttl
         self._lock = threading.Lock()
-        self._server: _FrameServer | None = None
+        self._frames: _Frames | None = None
         self._timer: threading.Timer | None = None
 
     def plan(self, origin_text: str, page_origin: str) -> dict[str, Any]:
-        """Where the live test runs: ``{"mode": "frame", "origin", "frame_url"}`` or
-        ``{"mode": "page", "origin": page_origin, "reason"}``."""
+        """Where the live test runs: ``{"mode": "frame", "origin", "frame_url"}``, or
+        ``{"mode": "page", "origin": page_origin, "fallback", "reason", "wanted"}`` where
+        ``fallback`` is one of :data:`FALLBACKS` and ``wanted`` the origin asked for."""
 
-        def page(reason: str) -> dict[str, Any]:
-            return {"mode": "page", "origin": page_origin, "reason": reason}
+        def page(fallback: str, reason: str, wanted: str = origin_text, **more: Any) -> dict[str, Any]:
+            return {"mode": "page", "origin": page_origin, "fallback": fallback, "reason": reason,
+                    "wanted": wanted, **more}  # fmt: skip
 
         try:
             origin = parse_origin(origin_text)
         except URLError:
-            return page(f"{origin_text!r} is not an origin")
+            return page("not-an-origin", f"{origin_text!r} is not an origin")
         serialized = origin.serialize()
         if serialized == page_origin:
-            return {"mode": "page", "origin": page_origin, "reason": ""}
+            return page("same-origin", "", serialized)
         if origin.scheme != "http" or origin.host not in SERVABLE_HOSTS:
             return page(
-                f"corsight can only act as an http:// origin on 127.0.0.1 or localhost, not as {serialized}"
+                "not-servable",
+                f"corsight can only act as an http:// origin on 127.0.0.1 or localhost, not as {serialized}",
+                serialized,
             )
         port = origin.port or 80
         host_header = f"{origin.host}:{port}" if origin.port else origin.host
         with self._lock:
-            current = self._server
+            current = self._frames
             if current is not None and current.origin == serialized:
-                current.parent = page_origin
+                current.set_parent(page_origin)
             else:
                 self._close_locked()
                 try:
-                    current = _FrameServer(port, serialized, host_header, page_origin)
-                except OSError as exc:
+                    current = _Frames(origin.host, port, serialized, host_header, page_origin)
+                except PortTaken as exc:
                     return page(
-                        f"port {port} on 127.0.0.1 is not available to corsight ({exc.strerror or exc});"
-                        " if your own app runs there, test from it directly"
+                        "port-taken",
+                        f"port {port} is in use on {exc.address} ({exc.reason}) — by your own app,"
+                        f" probably — so corsight cannot serve a page on {serialized}",
+                        serialized,
+                        port=port,
                     )
-                self._server = current
-                threading.Thread(target=current.serve_forever, daemon=True).start()
+                self._frames = current
             self._restart_timer_locked()
         return {"mode": "frame", "origin": serialized, "frame_url": serialized + FRAME_PATH}
 
@@ -135,10 +202,9 @@ class LiveFrames:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        if self._frames is not None:
+            self._frames.close()
+            self._frames = None
 
     def close(self) -> None:
         with self._lock:

@@ -6,6 +6,7 @@
   const TOKEN = document.querySelector('meta[name="corsight-token"]').content;
   const FIELDS = ["url", "origin", "method", "headers", "credentials", "body", "server"];
   const SAFE_METHODS = ["GET", "HEAD", "OPTIONS"];
+  const SVG_NS = "http://www.w3.org/2000/svg";
   const $ = (id) => document.getElementById(id);
 
   function el(tag, attrs, ...children) {
@@ -19,6 +20,22 @@
       node.append(typeof child === "string" ? document.createTextNode(child) : child);
     }
     return node;
+  }
+
+  // The same for SVG: attributes are presentation attributes or classes (the page's CSP allows
+  // no inline style), and every string from the server is a text node.
+  function svg(tag, attrs, ...children) {
+    const node = document.createElementNS(SVG_NS, tag);
+    for (const [key, value] of Object.entries(attrs || {})) node.setAttribute(key, String(value));
+    for (const child of children) {
+      if (child === null || child === undefined) continue;
+      node.append(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return node;
+  }
+
+  function clip(text, max) {
+    return text.length > max ? text.slice(0, max - 1) + "…" : text;
   }
 
   // --- the form and the share link ---------------------------------------------------------
@@ -108,19 +125,22 @@
 
   // --- rendering the prediction ------------------------------------------------------------
 
-  function verdictNode(result) {
-    const blocked = !result.allowed;
-    let word = "Allowed";
-    if (blocked) word = "Blocked";
-    else if (!result.complete) word = "Allowed so far";
-    const node = el("div", { class: "verdict-inner " + (blocked ? "bad" : result.complete ? "good" : "partial") },
-      el("span", { class: "verdict-word", id: "verdict-word" }, word),
-      el("span", { class: "verdict-detail" },
-        blocked
-          ? ` — ${result.error || "the browser refuses this request"}`
-          : result.complete
-            ? " — the page's script can read the response."
-            : " — nothing failed, but the actual response was not checked (see notes)."));
+  // The verdict leads with the cause in words; the browser's own name for the error follows.
+  function verdictNode(payload) {
+    const head = payload.headline;
+    const node = el("div", { class: "verdict-inner " + head.tone },
+      el("p", { class: "verdict-head" },
+        el("span", { class: "verdict-word", id: "verdict-word" }, head.word),
+        el("span", { class: "sr-only" }, ": "),
+        el("span", { class: "verdict-cause", id: "verdict-cause" }, head.cause)));
+    if (head.detail) {
+      node.append(el("p", { class: "verdict-detail" }, "Chromium's error: ",
+        el("code", { id: "verdict-detail" }, head.detail),
+        " · ", el("a", { href: "#h-fix" }, "the fix"), " · ", el("a", { href: "#h-messages" }, "console message")));
+    } else if (head.tone === "partial") {
+      node.append(el("p", { class: "verdict-detail" },
+        "Tick “Also send the actual request” for a full check."));
+    }
     return node;
   }
 
@@ -132,6 +152,75 @@
       body.append(el("tr", cors ? { class: "cors" } : {}, el("th", { scope: "row" }, name), el("td", {}, value)));
     }
     return el("table", { class: "headers" }, el("caption", { class: "sr-only" }, caption), body);
+  }
+
+  // --- the exchange as a sequence diagram ---------------------------------------------------
+
+  const STEP_KIND = { preflight: "preflight", actual: "request", redirect: "redirect" };
+
+  function stepSentence(step, lifelines) {
+    const server = lifelines[step.server].origin;
+    const what = `Step ${step.number}, ${STEP_KIND[step.kind] || step.kind}: `;
+    if (!step.sent) return `${what}${step.request} to ${server} is not sent; its response is unchecked.`;
+    let text = `${what}the browser sends ${step.request} to ${server}; the server answers ${step.response}.`;
+    if (step.failed) text += ` ✗ The browser stops here: ${step.reason}.`;
+    return text;
+  }
+
+  function renderExchange(exchange) {
+    const holder = $("exchange-diagram");
+    const list = $("exchange-steps");
+    holder.replaceChildren();
+    list.replaceChildren();
+    const steps = exchange.steps;
+    const failed = steps.find((s) => s.failed);
+    $("exchange-caption").textContent = failed
+      ? `Blocked at step ${failed.number} (${STEP_KIND[failed.kind] || failed.kind}, ${failed.request} → ${failed.response}): ${failed.reason}.`
+      : exchange.outcome + ".";
+    if (!steps.length) return;
+    for (const step of steps) list.append(el("li", { "data-step": step.number }, stepSentence(step, exchange.lifelines)));
+
+    const W = 640, TOP = 64, ROW = 96;
+    const lines = exchange.lifelines;
+    const servers = lines.length - 1;
+    const gap = Math.min(230, (W - 220) / Math.max(1, servers));
+    const xs = lines.map((line, i) => (i === 0 ? 70 : W - 70 - (servers - i) * gap));
+    const height = TOP + steps.length * ROW + 36;
+    const root = svg("svg", { class: "seq", viewBox: `0 0 ${W} ${height}`, "aria-hidden": "true", focusable: "false" });
+    const head = (id, cls) => svg("marker", { id, viewBox: "0 0 10 10", refX: 9, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto" },
+      svg("path", { d: "M0,0 L10,5 L0,10 z", class: cls }));
+    root.append(svg("defs", {}, head("seq-head", "seq-head"), head("seq-head-bad", "seq-head bad"), head("seq-head-muted", "seq-head muted")));
+    lines.forEach((line, i) => {
+      const x = xs[i];
+      root.append(svg("line", { class: "seq-life", x1: x, x2: x, y1: 48, y2: height - 8 }));
+      root.append(svg("rect", { class: "seq-actor", x: x - 62, y: 4, width: 124, height: 42, rx: 6 }));
+      root.append(svg("text", { class: "seq-actor-name", x, y: 21, "text-anchor": "middle" }, line.role === "browser" ? "Browser" : "Server"));
+      root.append(svg("text", { class: "seq-actor-origin", x, y: 38, "text-anchor": "middle" },
+        clip(line.origin.replace(/^https?:\/\//, ""), 20), svg("title", {}, line.origin)));
+    });
+    steps.forEach((step, i) => {
+      const y = TOP + i * ROW;
+      const from = xs[0], to = xs[step.server];
+      const mid = (from + to) / 2;
+      const cls = "seq-step" + (step.failed ? " failed" : "") + (step.sent ? "" : " unsent");
+      const marker = step.sent ? "url(#seq-head)" : "url(#seq-head-muted)";
+      const g = svg("g", { class: cls, "data-step": step.number, "data-kind": step.kind });
+      const label = `${step.number}. ${step.kind === "preflight" ? "Preflight " : ""}${step.request}${step.sent ? "" : " — not sent"}`;
+      g.append(svg("text", { class: "seq-label", x: mid, y: y + 14, "text-anchor": "middle" }, clip(label, 56), svg("title", {}, label)));
+      g.append(svg("line", { class: "seq-arrow seq-request", x1: from + 2, x2: to - 4, y1: y + 22, y2: y + 22, "marker-end": marker }));
+      const answer = (step.failed ? "✗ " : "") + step.response;
+      g.append(svg("text", { class: "seq-label seq-answer", x: mid, y: y + 50, "text-anchor": "middle" }, clip(answer, 56), svg("title", {}, answer)));
+      g.append(svg("line", { class: "seq-arrow seq-response", x1: to - 2, x2: from + 4, y1: y + 58, y2: y + 58,
+        "marker-end": step.failed ? "url(#seq-head-bad)" : marker }));
+      if (step.failed) {
+        const why = `✗ blocked here: ${step.reason}`;
+        g.append(svg("text", { class: "seq-reason", x: from + 8, y: y + 78 }, clip(why, 80), svg("title", {}, why)));
+      }
+      root.append(g);
+    });
+    const end = TOP + steps.length * ROW + 14;
+    root.append(svg("text", { class: "seq-outcome" + (failed ? " bad" : ""), x: 8, y: end }, (failed ? "✗ " : "✓ ") + exchange.outcome));
+    holder.append(root);
   }
 
   function renderPreflight(payload) {
@@ -179,6 +268,9 @@
     }
   }
 
+  const NEEDS_THE_FILE = ["nginx", "apache", "caddy", "express"];
+  let downloadURL = null;
+
   function renderFix(payload) {
     const fixes = payload.result.fixes || {};
     const box = $("fix");
@@ -201,15 +293,30 @@
           el("th", { scope: "col" }, "value"), el("th", { scope: "col" }, "now"))),
         body));
     }
-    const snippets = fixes.snippets || {};
-    const server = payload.server;
-    const text = server && snippets[server];
-    $("snippet-box").hidden = !text;
-    if (text) {
-      $("snippet-title").textContent = `Snippet for ${server}`;
-      $("snippet").textContent = text;
-      $("copy-status").textContent = "";
-    }
+    const fix = payload.fix;
+    if (fix && fix.error) box.append(el("p", { class: "warning", id: "fix-error" }, fix.error));
+    const shown = Boolean(fix && fix.snippet);
+    $("snippet-box").hidden = !shown;
+    if (!shown) return;
+    $("snippet-title").textContent = `In ${fix.server}`;
+    $("snippet").textContent = fix.snippet;
+    $("copy-status").textContent = "";
+    const exported = fix.export;
+    $("export-title").textContent = `The complete configuration: ${exported.filename} for ${exported.target}`;
+    $("export-command").textContent = fix.command;
+    $("export").textContent = exported.content;
+    $("export-status").textContent = "";
+    const notes = $("export-notes");
+    notes.replaceChildren();
+    for (const note of exported.notes || []) notes.append(el("li", {}, note));
+    if (downloadURL) URL.revokeObjectURL(downloadURL);
+    downloadURL = URL.createObjectURL(new Blob([exported.content], { type: "text/plain;charset=utf-8" }));
+    const link = $("export-download");
+    link.href = downloadURL;
+    link.setAttribute("download", exported.filename);
+    link.textContent = `Download ${exported.filename}`;
+    // The short snippet of a web server includes the file: show it open.
+    $("export-box").open = NEEDS_THE_FILE.includes(fix.server);
   }
 
   function renderTimeline(result) {
@@ -234,8 +341,9 @@
     const result = payload.result;
     $("predict-empty").hidden = true;
     const verdict = $("verdict");
-    verdict.replaceChildren(verdictNode(result));
+    verdict.replaceChildren(verdictNode(payload));
     verdict.hidden = false;
+    renderExchange(payload.exchange);
     renderPreflight(payload);
     $("chrome-message").textContent = result.message.chrome || "(no message: the request succeeds)";
     $("firefox-message").textContent = result.message.firefox || "(no message)";
@@ -253,6 +361,15 @@
     $("prediction").hidden = false;
   }
 
+  // Pressing Check must visibly do something: the verdict gets the focus (screen readers read
+  // it) and is scrolled into view when it is not already on screen (narrow windows).
+  function showVerdict() {
+    const verdict = $("verdict");
+    verdict.focus({ preventScroll: true });
+    const box = verdict.getBoundingClientRect();
+    if (box.top < 0 || box.bottom > window.innerHeight) verdict.scrollIntoView({ block: "start" });
+  }
+
   async function runCheck(event) {
     event.preventDefault();
     const data = readForm();
@@ -265,6 +382,7 @@
       const payload = await api("/api/check", data);
       renderPrediction(payload);
       selectTab($("tab-predict"), false);
+      showVerdict();
     } catch (e) {
       showError(e.message);
       $("verdict").hidden = true;
@@ -344,6 +462,7 @@
     const button = $("live-run");
     button.disabled = true;
     out.hidden = true;
+    $("live-notice").hidden = true;
     status.textContent = "Running…";
     try {
       const plan = await api("/api/live", { origin: data.origin });
@@ -362,21 +481,48 @@
     }
   }
 
+  // What to paste into the DevTools console of a page on the chosen origin, when corsight
+  // cannot serve one there itself.
+  function consoleSnippet(url, init) {
+    const options = { method: init.method, mode: "cors", credentials: init.credentials };
+    if (init.headers.length) options.headers = Object.fromEntries(init.headers);
+    if (init.body !== undefined) options.body = init.body;
+    return `fetch(${JSON.stringify(url)}, ${JSON.stringify(options)})\n` +
+      `  .then((r) => console.log("resolved", r.status, [...r.headers]), (e) => console.error("rejected", e));`;
+  }
+
+  function renderNotice(plan, data) {
+    const notice = $("live-notice");
+    notice.replaceChildren();
+    notice.hidden = plan.mode !== "page" || plan.fallback === "same-origin";
+    if (notice.hidden) return;
+    const wanted = plan.wanted || data.origin;
+    notice.append(
+      el("p", { id: "live-notice-head" }, el("strong", {}, `Not run from ${wanted}. `), `${plan.reason}.`),
+      el("p", {}, `This test ran from this page's own origin, ${plan.origin}, and is compared with corsight's ` +
+        `prediction for ${plan.origin}: it says nothing about what your browser does on ${wanted}.`),
+      el("p", {}, `To run it from ${wanted} itself, open a page there and paste this into DevTools → Console:`),
+      el("pre", { class: "message", id: "live-console-snippet" }, consoleSnippet(data.url, fetchInit(data))));
+  }
+
   function renderLive(plan, data, payload, outcome) {
     const result = payload.result;
     const out = $("live-result");
     out.replaceChildren();
+    renderNotice(plan, data);
     const where = plan.mode === "frame"
       ? `Ran from a frame on ${plan.origin} — the page origin you chose.`
       : plan.origin === data.origin
         ? `Ran from this page, whose origin ${plan.origin} is the one you chose.`
-        : `Ran from this page's own origin, ${plan.origin}, not from ${data.origin}: ${plan.reason}. ` +
-          `The prediction below is for ${plan.origin}, so the two compare like with like.`;
+        : `Ran from this page's own origin, ${plan.origin}, not from ${data.origin} (see the note above); ` +
+          `the prediction below is for ${plan.origin}, so the two compare like with like.`;
     out.append(el("p", { id: "live-where" }, where));
     const browserAllowed = outcome.ok;
     const agree = browserAllowed === result.allowed;
+    const forOrigin = plan.origin === data.origin ? "" : ` for ${plan.origin}`;
     out.append(el("p", { id: "live-agreement", class: agree ? "good" : "bad" },
-      agree ? "✓ Your browser agrees with corsight's prediction." : "✗ Your browser and corsight's prediction disagree."));
+      agree ? `✓ Your browser agrees with corsight's prediction${forOrigin}.`
+            : `✗ Your browser and corsight's prediction${forOrigin} disagree.`));
     const dl = el("dl", { class: "pairs" });
     dl.append(el("dt", {}, "Your browser"), el("dd", { id: "live-browser" },
       outcome.ok ? `fetch() resolved: HTTP ${outcome.status}; the script can read the response.`
@@ -505,6 +651,10 @@
       $("share-status").textContent = copied
         ? "Share link copied. Opening it fills this form; the check runs when you press Check."
         : "Copy the share link from the field above.";
+    });
+    $("copy-export").addEventListener("click", async () => {
+      const copied = await copyText($("export").textContent, null);
+      $("export-status").textContent = copied ? "File copied to the clipboard." : "Could not copy: select the file and copy it.";
     });
     $("copy-snippet").addEventListener("click", async () => {
       const copied = await copyText($("snippet").textContent, null);
