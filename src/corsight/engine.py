@@ -13,7 +13,7 @@ from http import HTTPStatus
 
 from corsight.dynamic import DynamicOrigins
 from corsight.httpsyntax import is_token
-from corsight.origins import is_canonical
+from corsight.originsyntax import is_serialized_origin
 from corsight.policy import SAFELISTED_REQUEST_HEADERS, Policy
 
 #: Longest ``Access-Control-Request-Headers`` parsed. Chromium sends sorted unique names, so a
@@ -207,20 +207,21 @@ class Engine:
             return self._not_cors
         if request_method is not None and method == "OPTIONS":
             return self._preflight(origin, request_method, request_headers, request_private_network)
-        decision = self._exact.get(origin)
+        # Ready-made decisions: listed origins, and pattern matches (which passed the gate).
+        decision = self._exact.get(origin) or self._pattern_cache.get(origin)
         if decision is not None:
             return decision
         if self._wildcard:
             return self._not_cors
-        if not self.policy.origins.matches_pattern(origin):
-            # Answers from a callback can change, so they are never kept as ready decisions.
-            return self._actual(origin) if self._allowed_by_callback(origin) else self._denied
-        decision = self._pattern_cache.get(origin)
-        if decision is None:
+        if not is_serialized_origin(origin):  # the gate: nothing else reaches what follows
+            return self._denied
+        if self.policy.origins.matches_serialized(origin):
             decision = self._actual(origin)
             if len(self._pattern_cache) < PATTERN_CACHE_SIZE:
                 self._pattern_cache[origin] = decision
-        return decision
+            return decision
+        # Answers from a callback can change, so they are never kept as ready decisions.
+        return self._actual(origin) if self._allowed_by_callback(origin) else self._denied
 
     def _preflight(
         self, origin: str, method: str, request_headers: str | None, private_network: bool
@@ -251,8 +252,8 @@ class Engine:
 
     def _for_callback(self, origin: str | None) -> DynamicOrigins | None:
         """The origin callback, when it is the one to decide ``origin``: the lists do not admit
-        it and it is canonical (so nothing odd ever reaches user code or gets reflected)."""
-        if origin is None or self._dynamic is None or not is_canonical(origin):
+        it and it is a serialized origin (nothing odd ever reaches user code or gets reflected)."""
+        if origin is None or self._dynamic is None or not is_serialized_origin(origin):
             return None
         return None if origin in self.policy.origins else self._dynamic
 
