@@ -11,19 +11,15 @@ regex.
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from corsight.errors import PolicyError
 from corsight.originsyntax import DEFAULT_PORTS, HOST_CHARS, is_serialized_origin, serialize_ipv6
+from corsight.regexcheck import compile_origin_regex
 
 #: Schemes whose pages have a tuple origin a browser serializes as ``scheme://host[:port]``.
 KNOWN_SCHEMES = frozenset({"http", "https", "chrome-extension", "moz-extension", "safari-web-extension"})
-
-
-#: Origins that a regex must never admit by accident; see :func:`_check_regex`.
-_PROBE_ORIGINS = ("https://attacker.invalid", "http://attacker.invalid", "https://attacker-site.invalid")
 
 
 @dataclass(frozen=True)
@@ -149,58 +145,6 @@ def _serialize(parts: _Parts) -> str:
     return f"{parts.scheme}://{parts.host}{port}"
 
 
-def _check_regex(regex: str, setting: str) -> re.Pattern[str]:
-    """Compile a user's origin regex, refusing the shapes that admit attackers' origins."""
-    try:
-        compiled = re.compile(regex)
-    except re.error as exc:
-        raise _fail(setting, regex, f"is not a valid regular expression ({exc})", "fix its syntax") from None
-    dot = _unescaped_dot(regex)
-    if dot is not None:
-        raise _fail(
-            setting,
-            regex,
-            f"has an unescaped '.' at position {dot}",
-            "'.' matches any character, so 'www.example.com' also admits "
-            "'wwwxexample.com'; write '\\.' for a literal dot",
-        )
-    if compiled.fullmatch("null"):
-        raise _fail(
-            setting,
-            regex,
-            "matches the origin 'null'",
-            "sandboxed pages of any site send 'null'; list 'null' in allow_origins if you really mean it",
-        )
-    return compiled
-
-
-def _unescaped_dot(regex: str) -> int | None:
-    """Position of a ``.`` outside a character class that is glued to a host name.
-
-    ``.`` followed by a letter or digit (``example.com``) is almost always a literal dot
-    written by mistake; ``.*``/``.+`` followed by one (``.*example\\.com``) admits
-    ``evilexample.com``.
-    """
-    i, in_class = 0, False
-    while i < len(regex):
-        char = regex[i]
-        if char == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == ".":
-            after = regex[i + 1 : i + 2]
-            if after in ("*", "+"):
-                after = regex[i + 2 : i + 3]
-            if after.isalnum():
-                return i
-        i += 1
-    return None
-
-
 class OriginMatcher:
     """The compiled form of a policy's origins: answers "is this request Origin allowed?".
 
@@ -241,15 +185,11 @@ class OriginMatcher:
         self.exact = frozenset(exact)
         self._any_port = frozenset(any_port)
         self._subdomains = frozenset(subdomains)
-        self._regexes = tuple(_check_regex(r, "allow_origin_regex") for r in regexes)
+        self._regexes = tuple(compile_origin_regex(r, "allow_origin_regex") for r in regexes)
 
     @property
     def has_patterns(self) -> bool:
         return bool(self._any_port or self._subdomains or self._regexes)
-
-    def admits_any_origin(self) -> bool:
-        """Whether an arbitrary attacker's origin is admitted (``*`` or a regex like ``.*``)."""
-        return self.allow_all or any(self.matches_pattern(o) for o in _PROBE_ORIGINS)
 
     def __contains__(self, origin: str) -> bool:
         return self.allow_all or origin in self.exact or self.matches_pattern(origin)
