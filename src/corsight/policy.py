@@ -128,7 +128,8 @@ class Policy:
     ``allow_origin_callback`` (sync or async ``origin -> bool``) decides origins the lists do
     not, at request time; answers are cached for ``origin_cache_ttl`` seconds, at most
     ``origin_cache_size`` of them. Only browsers' serializations of origins reach it, never
-    ``null``. Patterns, regexes and the callback only ever see origins that pass
+    ``null``; an answer other than ``True`` or ``False`` is a denial and a logged error.
+    Patterns, regexes and the callback only ever see origins that pass
     :func:`corsight.originsyntax.is_serialized_origin`.
     """
 
