@@ -16,9 +16,10 @@ parser), each character marked as written literally by the author or chosen by a
 from __future__ import annotations
 
 import importlib
+import itertools
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from corsight.errors import PolicyError
@@ -42,8 +43,9 @@ _LOOKAROUND_NOTE = (
 #: Second-level labels under which a country's registrable names sit (``example.co.uk``).
 _SECOND_LEVEL = frozenset({"ac", "co", "com", "edu", "gov", "ltd", "net", "or", "org", "ne", "plc", "go"})
 
-#: Most samples taken from one regex (their number multiplies at each alternative).
-_MAX_SAMPLES = 48
+#: Most samples kept for one sequence of a regex, and most combinations of its parts tried.
+_MAX_SAMPLES = 512
+_MAX_COMBINATIONS = 48
 #: Longest run a sample repeats a part for (``\d{4}`` is 4; ``x{1000}`` is not sampled whole).
 _MAX_REPEAT = 64
 
@@ -240,12 +242,24 @@ def _origin_samples(regex: str) -> list[Sample]:
 
 
 def _sequence(nodes: list[tuple[Any, Any]], groups: dict[int, Sample]) -> list[Sample]:
-    results: list[Sample] = [("", "")]
-    for op, av in nodes:
-        options = _node(getattr(op, "name", str(op)), av, groups)
-        combined = [(t + u, m + n) for t, m in results for u, n in options]
-        results = list(dict.fromkeys(combined))[:_MAX_SAMPLES]
-    return results
+    """Samples of a sequence of nodes: every option of every node at least once (the others at
+    their first option), then combinations, up to a bound. Covering each option keeps a hole
+    found however many alternatives come before it."""
+    options = [_node(getattr(op, "name", str(op)), av, groups) or [("", "")] for op, av in nodes]
+    base = [choices[0] for choices in options]
+    found: dict[str, str] = {}
+
+    def add(parts: Iterable[Sample]) -> None:
+        parts = list(parts)
+        found.setdefault("".join(t for t, _ in parts), "".join(m for _, m in parts))
+
+    add(base)
+    for i, choices in enumerate(options):
+        for choice in choices[1:]:
+            add([*base[:i], choice, *base[i + 1 :]])
+    for combination in itertools.islice(itertools.product(*options), _MAX_COMBINATIONS):
+        add(combination)
+    return list(found.items())[:_MAX_SAMPLES]
 
 
 def _node(name: str, av: Any, groups: dict[int, Sample]) -> list[Sample]:

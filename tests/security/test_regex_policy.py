@@ -104,6 +104,16 @@ def test_without_credentials_only_the_syntax_checks_apply() -> None:
         Policy(allow_origin_regex=r"https://.?example\.com")
 
 
+def test_a_hole_after_many_alternatives_is_found() -> None:
+    sites = "|".join(
+        f"{name}\\.example{i}\\.com"
+        for i, name in enumerate(f"site{chr(97 + i % 26)}{i}x" for i in range(80))
+    )
+    assert "admits 'https://attacker" in refusal(f"https://({sites}|[a-z]*example\\.com)")
+    assert "admits 'https://" in refusal(f"https://({sites}|app\\.example\\.org\\.[a-z]+)")
+    Policy(allow_origin_regex=f"https?://({sites})(:[0-9]+)?", allow_credentials=True)
+
+
 def test_every_regex_of_a_list_is_checked() -> None:
     message = refusal([r"https://app\.example\.com", r"https://[a-z.-]*example\.org"])  # type: ignore[arg-type]
     assert "example\\\\.org" in message and "attackerexample.org" in message
