@@ -15,6 +15,14 @@ import unicodedata
 #: The default port of each special scheme (URL standard): browsers never serialize it.
 DEFAULT_PORTS = {"http": "80", "https": "443", "ws": "80", "wss": "443", "ftp": "21"}
 
+#: Schemes no page sending a request has as its origin's: their documents have an opaque
+#: origin (sent as ``null``) or take their creator's (``blob:``), sockets are not documents,
+#: and browsers no longer load ``ftp:`` pages. Other schemes stay possible: extensions
+#: (``chrome-extension:``) and web views (``capacitor:``, ``tauri:``) have tuple origins.
+NEVER_ORIGIN_SCHEMES = frozenset(
+    {"about", "blob", "data", "file", "filesystem", "ftp", "javascript", "mailto", "tel", "ws", "wss"}
+)
+
 #: Longest request ``Origin`` considered at all (bounds the work done on attacker input).
 MAX_ORIGIN_LENGTH = 1024
 #: Longest DNS label: a longer one resolves nowhere, so no page can have it as its origin.
@@ -33,13 +41,14 @@ def is_serialized_origin(origin: str) -> bool:
     """Whether ``origin`` is how a browser serializes a tuple origin (Fetch's ``serialized-origin``):
     ``scheme "://" host [ ":" port ]`` and nothing else.
 
-    The scheme is lowercase; the host is lowercase dot-separated labels of letters, digits,
-    ``-`` and ``_`` (a browser accepts ``_`` in host names), each 1 to 63 long, ``xn--`` labels
-    valid punycode; or, when the last label is a number, an IPv4 address in dotted decimal with
-    no leading zeros; or an IPv6 address in brackets, written as browsers write it (lowercase,
-    no leading zeros, the first longest run of two or more zero pieces as ``::``). The port has
-    no leading zero, is 1 to 65535 and is not the scheme's default. ``null`` is not a
-    serialized tuple origin: it is matched only when it is listed.
+    The scheme is lowercase, and not one whose documents never send a tuple origin
+    (:data:`NEVER_ORIGIN_SCHEMES`). The host is lowercase dot-separated labels of letters,
+    digits, ``-`` and ``_`` (a browser accepts ``_`` in host names), each 1 to 63 long, ``xn--``
+    labels valid punycode; or, when the last label is a number, an IPv4 address in dotted
+    decimal with no leading zeros; or an IPv6 address in brackets, written as browsers write it
+    (lowercase, no leading zeros, the first longest run of two or more zero pieces as ``::``).
+    The port has no leading zero, is 1 to 65535 and is not the scheme's default. ``null`` is not
+    a serialized tuple origin: it is matched only when it is listed.
 
     Cheap: a length bound, ``str`` methods that run in C, and per-label checks only for what
     passed them.
@@ -48,6 +57,8 @@ def is_serialized_origin(origin: str) -> bool:
         return False
     scheme, sep, rest = origin.partition("://")
     if not sep or not scheme or scheme.strip(_SCHEME_CHARS) or not scheme[0].isalpha():
+        return False
+    if scheme in NEVER_ORIGIN_SCHEMES:
         return False
     if rest.startswith("["):
         host, bracket, after = rest[1:].partition("]")

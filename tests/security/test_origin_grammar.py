@@ -37,14 +37,16 @@ _SHAPE = re.compile(
     r"(?:(?P<host>[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*)|\[(?P<ipv6>[0-9a-f:]+)\])"
     r"(?::(?P<port>[1-9][0-9]{0,4}))?"
 )
-_DEFAULTS = {"http": "80", "https": "443", "ws": "80", "wss": "443", "ftp": "21"}
+_DEFAULTS = {"http": "80", "https": "443"}
+#: Schemes whose documents never send a tuple origin (opaque, a socket, or no longer loaded).
+_OPAQUE = {"about", "blob", "data", "file", "filesystem", "ftp", "javascript", "mailto", "tel", "ws", "wss"}
 
 
 def oracle(origin: str) -> bool | None:
     """Whether a browser can send ``origin`` as a serialized tuple origin; ``None`` where this
     oracle does not judge (punycode labels and IPv4-mapped IPv6, judged by examples below)."""
     match = _SHAPE.fullmatch(origin)
-    if match is None or len(origin) > 1024:
+    if match is None or len(origin) > 1024 or match["scheme"] in _OPAQUE:
         return False
     port = match["port"]
     if port is not None and (int(port) > 65535 or port == _DEFAULTS.get(match["scheme"])):
@@ -118,7 +120,7 @@ _host = st.one_of(
     _ipv6,
 )
 _port = st.one_of(st.just(""), st.integers(1, 65535).map(lambda p: f":{p}"))
-_scheme = st.sampled_from(["http", "https", "chrome-extension", "ws"])
+_scheme = st.sampled_from(["http", "https", "chrome-extension", "capacitor"])
 valid_origins = st.builds(lambda s, h, p: f"{s}://{h}{p}", _scheme, _host, _port).filter(
     lambda o: oracle(o) is True
 )
@@ -167,6 +169,7 @@ def _mutations(origin: str) -> st.SearchStrategy[str]:
         st.just(f"{scheme.upper()}://{rest}"),
         st.just(f"{scheme}://{rest}, {origin}"),
         st.just(f"{scheme}://{host}:{_DEFAULTS.get(scheme, '80')}"),
+        st.builds(lambda s: f"{s}://{rest}", st.sampled_from(sorted(_OPAQUE))),
         st.just(f"{scheme}://[{host}]"),
         st.just(origin.replace("://", "://" + "a" * 64 + ".", 1)),
         st.just("null"),
@@ -241,6 +244,10 @@ def test_the_callback_sees_only_serialized_origins(origin: str) -> None:
         ("regex-everything", "HTTPS://EVIL.EXAMPLE"),
         ("regex-everything", "https://user@evil.example"),
         ("regex-everything", "javascript://evil.example/%0aalert(1)"),
+        ("regex-everything", "javascript://evil.example"),
+        ("callback-yes", "data://evil.example"),
+        ("callback-yes", "ws://evil.example:8080"),
+        ("callback-yes", "file://evil.example"),
     ],
 )
 def test_values_no_browser_sends_are_denied(shape: str, origin: str) -> None:
