@@ -211,14 +211,15 @@ class Engine:
         """
         if origin is None:
             return self._not_cors
-        if request_method is None or method != "OPTIONS":
-            # Ready-made decisions: listed origins, and pattern matches (which passed the gate).
-            decision = self._exact.get(origin) or self._pattern_cache.get(origin)
-            if decision is not None:
-                return decision
-        return self._decide(
-            method, origin, request_method, request_headers, request_private_network, self._ask
-        )
+        if request_method is not None and method == "OPTIONS":
+            return self._preflight(
+                origin, request_method, request_headers, request_private_network, self._ask
+            )
+        # Ready-made decisions: listed origins, and pattern matches (which passed the gate).
+        decision = self._exact.get(origin) or self._pattern_cache.get(origin)
+        if decision is not None:
+            return decision
+        return self._decide_actual(origin, self._ask)
 
     async def adecide(
         self,
@@ -232,25 +233,14 @@ class Engine:
         if self._dynamic is None or origin is None or not self._asks_callback(origin):
             return self.decide(method, origin, request_method, request_headers, request_private_network)
         allowed = await self._dynamic.aallows(origin)
-        return self._decide(
-            method, origin, request_method, request_headers, request_private_network, lambda _: allowed
-        )
-
-    def _decide(
-        self,
-        method: str,
-        origin: str,
-        request_method: str | None,
-        request_headers: str | None,
-        private_network: bool,
-        ask: Callable[[str], bool],
-    ) -> Decision:
-        """:meth:`decide` past the ready-made decisions, with ``ask`` for the callback's answer."""
         if request_method is not None and method == "OPTIONS":
-            ready = self._exact_preflight.get(origin)
-            if ready is None and not self._admits(origin, ask):
-                return self._preflight_denials[Reason.ORIGIN]
-            return self._preflight(origin, ready, request_method, request_headers, private_network)
+            return self._preflight(
+                origin, request_method, request_headers, request_private_network, lambda _: allowed
+            )
+        return self._actual(origin) if allowed else self._denied
+
+    def _decide_actual(self, origin: str, ask: Callable[[str], bool]) -> Decision:
+        """An actual request's decision past the ready-made ones; ``ask`` asks the callback."""
         if self._wildcard:
             return self._not_cors
         if not is_serialized_origin(origin):  # the gate: nothing else reaches what follows
@@ -283,11 +273,14 @@ class Engine:
     def _preflight(
         self,
         origin: str,
-        ready: Decision | None,
         method: str,
         request_headers: str | None,
         private_network: bool,
+        ask: Callable[[str], bool],
     ) -> Decision:
+        ready = self._exact_preflight.get(origin)
+        if ready is None and not self._admits(origin, ask):
+            return self._preflight_denials[Reason.ORIGIN]
         reflected: HeaderPairs = ()
         if self._any_method:
             if not is_token(method):
