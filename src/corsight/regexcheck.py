@@ -11,6 +11,9 @@ picks another.
 
 Samples of what a regex admits are read from its parse tree (the interpreter's own regex
 parser), each character marked as written literally by the author or chosen by a wildcard.
+The registrable part of a host is approximated (the last two labels, three under a country's
+``co``/``com``/``org``... level), without the Public Suffix List: a wildcard under a shared
+hosting suffix (``[a-z]+\\.vercel\\.app``) is not recognized as anyone's site.
 """
 
 from __future__ import annotations
@@ -161,7 +164,7 @@ def credentials_problem(regex: str, setting: str = "allow_origin_regex") -> Poli
                 setting,
                 regex,
                 f"lets a wildcard choose the site itself: it admits {text!r} and every other "
-                f"site of that shape, which anyone can register, and with "
+                "site of that shape, which anyone can register, and with "
                 "allow_credentials=True such a site reads your users' data",
                 _HOST_FIX,
             )
