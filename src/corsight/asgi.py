@@ -142,7 +142,7 @@ class CORSMiddleware:
             await self.app(scope, receive, send)
             return
         origin, request_method, request_headers, private_network = cors_request(scope["headers"])
-        if engine.is_async:
+        if engine.has_callback:  # any callback may answer with an awaitable
             decision = await engine.adecide(
                 scope["method"], origin, request_method, request_headers, private_network
             )

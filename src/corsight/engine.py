@@ -9,11 +9,12 @@ dictionary lookup that returns a ready-made decision.
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from http import HTTPStatus
 
 from corsight.dynamic import DynamicOrigins
 from corsight.httpsyntax import is_token
-from corsight.origins import is_canonical
+from corsight.originsyntax import is_serialized_origin
 from corsight.policy import SAFELISTED_REQUEST_HEADERS, Policy
 
 #: Longest ``Access-Control-Request-Headers`` parsed. Chromium sends sorted unique names, so a
@@ -158,8 +159,12 @@ class Engine:
             if p.allow_origin_callback is not None
             else None
         )
-        #: Whether adapters must use :meth:`adecide` (the origin callback is async).
+        #: Whether the origin callback is known to be async: synchronous adapters refuse it.
         self.is_async = self._dynamic is not None and self._dynamic.is_async
+        #: Whether an adapter that can await must call :meth:`adecide`: any callback may
+        #: return an awaitable (a lambda around an async function does not look async).
+        self.has_callback = self._dynamic is not None
+        self._ask = self._dynamic.allows if self._dynamic is not None else _never
         self._preflight_denials = {
             reason: Decision(
                 Kind.PREFLIGHT_DENIED,
@@ -201,32 +206,80 @@ class Engine:
         ``origin`` is the ``Origin`` header (``None`` when absent; several headers joined by
         ``", "``, which never matches). A preflight is an ``OPTIONS`` request with both
         ``Origin`` and ``Access-Control-Request-Method``; any other request with an
-        ``Origin`` is an actual CORS request.
+        ``Origin`` is an actual CORS request. An origin callback is called synchronously: an
+        async one needs :meth:`adecide`.
         """
         if origin is None:
             return self._not_cors
         if request_method is not None and method == "OPTIONS":
-            return self._preflight(origin, request_method, request_headers, request_private_network)
-        decision = self._exact.get(origin)
+            return self._preflight(
+                origin, request_method, request_headers, request_private_network, self._ask
+            )
+        # Ready-made decisions: listed origins, and pattern matches (which passed the gate).
+        decision = self._exact.get(origin) or self._pattern_cache.get(origin)
         if decision is not None:
             return decision
+        return self._decide_actual(origin, self._ask)
+
+    async def adecide(
+        self,
+        method: str,
+        origin: str | None,
+        request_method: str | None = None,
+        request_headers: str | None = None,
+        request_private_network: bool = False,
+    ) -> Decision:
+        """:meth:`decide`, awaiting the origin callback's answer when it is awaitable."""
+        if self._dynamic is None or origin is None or not self._asks_callback(origin):
+            return self.decide(method, origin, request_method, request_headers, request_private_network)
+        allowed = await self._dynamic.aallows(origin)
+        if request_method is not None and method == "OPTIONS":
+            return self._preflight(
+                origin, request_method, request_headers, request_private_network, lambda _: allowed
+            )
+        return self._actual(origin) if allowed else self._denied
+
+    def _decide_actual(self, origin: str, ask: Callable[[str], bool]) -> Decision:
+        """An actual request's decision past the ready-made ones; ``ask`` asks the callback."""
         if self._wildcard:
             return self._not_cors
-        if not self.policy.origins.matches_pattern(origin):
-            # Answers from a callback can change, so they are never kept as ready decisions.
-            return self._actual(origin) if self._allowed_by_callback(origin) else self._denied
-        decision = self._pattern_cache.get(origin)
-        if decision is None:
+        if not is_serialized_origin(origin):  # the gate: nothing else reaches what follows
+            return self._denied
+        if self.policy.origins.matches_serialized(origin):
             decision = self._actual(origin)
             if len(self._pattern_cache) < PATTERN_CACHE_SIZE:
                 self._pattern_cache[origin] = decision
-        return decision
+            return decision
+        # Answers from a callback can change, so they are never kept as ready decisions.
+        return self._actual(origin) if ask(origin) else self._denied
+
+    def _admits(self, origin: str, ask: Callable[[str], bool]) -> bool:
+        """Whether ``origin`` is allowed: listed, or a serialized origin that a pattern, a regex
+        or the callback (asked only when nothing else admits it) allows."""
+        if self._wildcard or origin in self.policy.origins.exact or origin in self._pattern_cache:
+            return True
+        if not is_serialized_origin(origin):
+            return False
+        return self.policy.origins.matches_serialized(origin) or ask(origin)
+
+    def _asks_callback(self, origin: str) -> bool:
+        """Whether deciding ``origin`` needs the callback: nothing listed admits it, and it is a
+        serialized origin (nothing odd ever reaches user code or gets reflected)."""
+        origins = self.policy.origins
+        return not (self._wildcard or origin in origins.exact or origin in self._pattern_cache) and (
+            is_serialized_origin(origin) and not origins.matches_serialized(origin)
+        )
 
     def _preflight(
-        self, origin: str, method: str, request_headers: str | None, private_network: bool
+        self,
+        origin: str,
+        method: str,
+        request_headers: str | None,
+        private_network: bool,
+        ask: Callable[[str], bool],
     ) -> Decision:
         ready = self._exact_preflight.get(origin)
-        if ready is None and not (origin in self.policy.origins or self._allowed_by_callback(origin)):
+        if ready is None and not self._admits(origin, ask):
             return self._preflight_denials[Reason.ORIGIN]
         reflected: HeaderPairs = ()
         if self._any_method:
@@ -249,31 +302,6 @@ class Engine:
             return ready
         return self._preflight_ok(origin, reflected)
 
-    def _for_callback(self, origin: str | None) -> DynamicOrigins | None:
-        """The origin callback, when it is the one to decide ``origin``: the lists do not admit
-        it and it is canonical (so nothing odd ever reaches user code or gets reflected)."""
-        if origin is None or self._dynamic is None or not is_canonical(origin):
-            return None
-        return None if origin in self.policy.origins else self._dynamic
-
-    def _allowed_by_callback(self, origin: str) -> bool:
-        dynamic = self._for_callback(origin)
-        return dynamic is not None and dynamic.allows(origin)
-
-    async def adecide(
-        self,
-        method: str,
-        origin: str | None,
-        request_method: str | None = None,
-        request_headers: str | None = None,
-        request_private_network: bool = False,
-    ) -> Decision:
-        """:meth:`decide` for an async origin callback: awaits it first (unless cached)."""
-        dynamic = self._for_callback(origin)
-        if dynamic is not None and origin is not None:
-            await dynamic.warm(origin)
-        return self.decide(method, origin, request_method, request_headers, request_private_network)
-
     def _requested_headers(self, value: str) -> list[str] | None:
         """The header names a preflight asks for, or ``None`` when any is not allowed."""
         if len(value) > MAX_REQUEST_HEADERS_LENGTH:
@@ -290,3 +318,7 @@ class Engine:
                 return None
             names.append(name)
         return names
+
+
+def _never(origin: str) -> bool:
+    return False

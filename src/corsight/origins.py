@@ -3,33 +3,23 @@ is matched against them.
 
 Exact origins, subdomain patterns (``https://*.example.com``) and any-port patterns
 (``http://localhost:*``) are found by hash lookups, so the cost of a match does not grow with
-the number of allowed origins. Regexes are compiled once and always full-match.
+the number of allowed origins. Regexes are compiled once and always full-match. Nothing but a
+browser's serialization of an origin (:mod:`corsight.originsyntax`) ever reaches a pattern or a
+regex.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import re
-import string
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from corsight.errors import PolicyError
-
-DEFAULT_PORTS = {"http": "80", "https": "443"}
+from corsight.originsyntax import DEFAULT_PORTS, HOST_CHARS, is_serialized_origin, serialize_ipv6
+from corsight.regexcheck import compile_origin_regex
 
 #: Schemes whose pages have a tuple origin a browser serializes as ``scheme://host[:port]``.
 KNOWN_SCHEMES = frozenset({"http", "https", "chrome-extension", "moz-extension", "safari-web-extension"})
-
-#: What a serialized origin from a browser is made of: lowercase host names, IP literals, ports.
-_ORIGIN_CHARS = string.ascii_lowercase + string.digits + "-._:/[]"
-_HOST_CHARS = string.ascii_lowercase + string.digits + "-._"
-
-#: Longest request ``Origin`` worth matching against patterns and regexes (bounds regex time).
-MAX_ORIGIN_LENGTH = 1024
-
-#: Origins that a regex must never admit by accident; see :func:`_check_regex`.
-_PROBE_ORIGINS = ("https://attacker.invalid", "http://attacker.invalid", "https://attacker-site.invalid")
 
 
 @dataclass(frozen=True)
@@ -85,13 +75,32 @@ def _split(value: str, setting: str) -> _Parts:
         port = str(int(port))
     if port == DEFAULT_PORTS.get(scheme):
         port = ""  # browsers never serialize the default port
-    return _Parts(scheme, _normalize_host(host, value, setting), port)
+    parts = _Parts(scheme, _normalize_host(host, value, setting), port)
+    # What a browser would send for this origin, or for one host the pattern covers: a value
+    # outside the grammar could never match, so it can only be a mistake.
+    sent = _Parts(
+        scheme,
+        "a." + parts.host[2:] if parts.host.startswith("*.") else parts.host,
+        "" if port == "*" else port,
+    )
+    if not is_serialized_origin(_serialize(sent)):
+        raise _fail(
+            setting,
+            value,
+            "is not an origin a browser can send",
+            "write the host as browsers do: labels of 1 to 63 letters, digits or '-', "
+            "or an IPv4 address as four numbers from 0 to 255 without leading zeros "
+            "(e.g. 'http://127.0.0.1:8000')",
+        )
+    return parts
 
 
 def _normalize_host(host: str, value: str, setting: str) -> str:
     if host.startswith("["):
         try:
-            return "[" + ipaddress.IPv6Address(host[1:-1]).compressed + "]"
+            if "%" in host:
+                raise ValueError("browsers never send a zone id")
+            return "[" + serialize_ipv6(int(ipaddress.IPv6Address(host[1:-1]))) + "]"
         except ValueError:
             raise _fail(
                 setting, value, "has an invalid IPv6 address", "write e.g. 'http://[::1]:8000'"
@@ -106,7 +115,7 @@ def _normalize_host(host: str, value: str, setting: str) -> str:
                 setting, value, "has a host that is not a valid domain name", "check the spelling"
             ) from None
     host = host.lower()
-    if host.strip(_HOST_CHARS) or ".." in host or host.startswith(".") or host.endswith("."):
+    if host.strip(HOST_CHARS) or ".." in host or host.startswith(".") or host.endswith("."):
         if "*" in host:
             raise _fail(
                 setting,
@@ -124,7 +133,7 @@ def normalize_allowed(value: str, setting: str = "allow_origins") -> str:
 
     Lowercases scheme and host, converts international names to punycode and drops the
     default port; raises :class:`PolicyError` for anything that is neither an origin nor a
-    subdomain/any-port pattern.
+    subdomain/any-port pattern, or that no browser could send.
     """
     if value in ("*", "null"):
         return value
@@ -136,70 +145,13 @@ def _serialize(parts: _Parts) -> str:
     return f"{parts.scheme}://{parts.host}{port}"
 
 
-def _check_regex(regex: str, setting: str) -> re.Pattern[str]:
-    """Compile a user's origin regex, refusing the shapes that admit attackers' origins."""
-    try:
-        compiled = re.compile(regex)
-    except re.error as exc:
-        raise _fail(setting, regex, f"is not a valid regular expression ({exc})", "fix its syntax") from None
-    dot = _unescaped_dot(regex)
-    if dot is not None:
-        raise _fail(
-            setting,
-            regex,
-            f"has an unescaped '.' at position {dot}",
-            "'.' matches any character, so 'www.example.com' also admits "
-            "'wwwxexample.com'; write '\\.' for a literal dot",
-        )
-    if compiled.fullmatch("null"):
-        raise _fail(
-            setting,
-            regex,
-            "matches the origin 'null'",
-            "sandboxed pages of any site send 'null'; list 'null' in allow_origins if you really mean it",
-        )
-    return compiled
-
-
-def _unescaped_dot(regex: str) -> int | None:
-    """Position of a ``.`` outside a character class that is glued to a host name.
-
-    ``.`` followed by a letter or digit (``example.com``) is almost always a literal dot
-    written by mistake; ``.*``/``.+`` followed by one (``.*example\\.com``) admits
-    ``evilexample.com``.
-    """
-    i, in_class = 0, False
-    while i < len(regex):
-        char = regex[i]
-        if char == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == ".":
-            after = regex[i + 1 : i + 2]
-            if after in ("*", "+"):
-                after = regex[i + 2 : i + 3]
-            if after.isalnum():
-                return i
-        i += 1
-    return None
-
-
-def is_canonical(origin: str) -> bool:
-    """Whether a request ``Origin`` could be a browser's serialization of a tuple origin.
-
-    Cheap and conservative: bounded length, ``scheme://``, and only the characters of
-    lowercase host names, IP literals and ports, so no control or special character is ever
-    matched against a pattern or handed to a callback.
-    """
-    return len(origin) <= MAX_ORIGIN_LENGTH and "://" in origin and not origin.strip(_ORIGIN_CHARS)
-
-
 class OriginMatcher:
-    """The compiled form of a policy's origins: answers "is this request Origin allowed?"."""
+    """The compiled form of a policy's origins: answers "is this request Origin allowed?".
+
+    Listed origins (``null`` included, when listed) are found by one set lookup; everything
+    else must first pass :func:`~corsight.originsyntax.is_serialized_origin`, the one gate in
+    front of the subdomain and any-port patterns and the regexes.
+    """
 
     __slots__ = ("_any_port", "_regexes", "_subdomains", "allow_all", "exact")
 
@@ -233,15 +185,11 @@ class OriginMatcher:
         self.exact = frozenset(exact)
         self._any_port = frozenset(any_port)
         self._subdomains = frozenset(subdomains)
-        self._regexes = tuple(_check_regex(r, "allow_origin_regex") for r in regexes)
+        self._regexes = tuple(compile_origin_regex(r, "allow_origin_regex") for r in regexes)
 
     @property
     def has_patterns(self) -> bool:
         return bool(self._any_port or self._subdomains or self._regexes)
-
-    def admits_any_origin(self) -> bool:
-        """Whether an arbitrary attacker's origin is admitted (``*`` or a regex like ``.*``)."""
-        return self.allow_all or any(self.matches_pattern(o) for o in _PROBE_ORIGINS)
 
     def __contains__(self, origin: str) -> bool:
         return self.allow_all or origin in self.exact or self.matches_pattern(origin)
@@ -249,37 +197,29 @@ class OriginMatcher:
     def matches_pattern(self, origin: str) -> bool:
         """Whether a request ``Origin`` matches a subdomain, any-port or regex pattern.
 
-        Only canonical serializations are considered, as browsers send them: lowercase, no
-        default port, no control or special characters. Anything else cannot come from a
-        browser and is never reflected.
+        Only a browser's serialization of an origin is considered (lowercase, no default
+        port, no path, canonical IP literals...): anything else is never reflected.
         """
-        if not is_canonical(origin):
-            return False
+        return is_serialized_origin(origin) and self.matches_serialized(origin)
+
+    def matches_serialized(self, origin: str) -> bool:
+        """:meth:`matches_pattern` for an origin that already passed ``is_serialized_origin``."""
         if self._any_port or self._subdomains:
-            scheme, sep, rest = origin.partition("://")
-            if sep and self._match_host(scheme, rest):
+            scheme, _, rest = origin.partition("://")
+            if self._match_host(scheme, rest):
                 return True
         return any(regex.fullmatch(origin) for regex in self._regexes)
 
     def _match_host(self, scheme: str, rest: str) -> bool:
-        if rest.startswith("["):
-            host, _, after = rest.partition("]")
-            host += "]"
-            if after and not after.startswith(":"):
-                return False
-            has_port, port = bool(after), after[1:]
+        # rest is "host[:port]" of a serialized origin: the port, when present, is valid.
+        if rest[0] == "[":
+            end = rest.index("]") + 1
+            host, port = rest[:end], rest[end + 1 :]
         else:
-            host, colon, port = rest.partition(":")
-            has_port = bool(colon)
-        if has_port and not (port.isdigit() and port[0] != "0" and int(port) < 65536):
-            return False
-        if port == DEFAULT_PORTS.get(scheme) or not host or "/" in host:
-            return False
+            host, _, port = rest.partition(":")
         if (scheme, host) in self._any_port:
             return True
-        if not self._subdomains or ".." in host or host.startswith(".") or ":" in host:
-            return False
-        dot = host.find(".")
+        dot = host.find(".") if self._subdomains else -1
         while dot > 0:
             suffix = host[dot + 1 :]
             if (scheme, suffix, port) in self._subdomains or (scheme, suffix, "*") in self._subdomains:

@@ -14,6 +14,7 @@ from corsight.dynamic import OriginCallback
 from corsight.errors import PolicyError
 from corsight.httpsyntax import is_forbidden_method, is_token, normalize_method
 from corsight.origins import OriginMatcher, normalize_allowed
+from corsight.regexcheck import credentials_problem
 
 #: Request headers a browser sets itself; script cannot, so allowing them is a mistake.
 FORBIDDEN_REQUEST_HEADERS = frozenset({
@@ -118,13 +119,18 @@ class Policy:
     ``allow_origins`` takes exact origins (``https://app.example.com``), ``"*"``, subdomain
     patterns (``https://*.example.com``: one or more labels, never the apex), any-port
     patterns (``http://localhost:*``) and ``"null"`` (only when listed).
-    ``allow_origin_regex`` takes one regex or a list; each must match the whole origin.
+    ``allow_origin_regex`` takes one regex or a list; each must match the whole origin, and
+    with credentials none may admit a host an attacker can register (see
+    :mod:`corsight.regexcheck`).
     ``allow_headers``/``allow_methods`` of ``"*"`` reflect what the preflight asked for, which
     works in browsers also with credentials and for ``Authorization``.
     ``max_age`` is how long (seconds) browsers may cache a preflight; ``None`` omits it.
     ``allow_origin_callback`` (sync or async ``origin -> bool``) decides origins the lists do
     not, at request time; answers are cached for ``origin_cache_ttl`` seconds, at most
-    ``origin_cache_size`` of them. Only canonical origins reach it, never ``null``.
+    ``origin_cache_size`` of them. Only browsers' serializations of origins reach it, never
+    ``null``; an answer other than ``True`` or ``False`` is a denial and a logged error.
+    Patterns, regexes and the callback only ever see origins that pass
+    :func:`corsight.originsyntax.is_serialized_origin`.
     """
 
     __slots__ = (
@@ -194,12 +200,10 @@ class Policy:
                     "read your users' data, and browsers reject it; list the origins of your "
                     "own front ends, e.g. allow_origins=['https://app.example.com']"
                 )
-            if matcher.admits_any_origin():
-                raise PolicyError(
-                    f"allow_origin_regex: {regexes!r} admits any origin, which with "
-                    "allow_credentials=True lets every website read your users' data; "
-                    "match only your own hosts, e.g. r'https://[a-z0-9-]+\\.example\\.com'"
-                )
+            for regex in regexes:
+                problem = credentials_problem(regex)
+                if problem is not None:
+                    raise problem
             if "null" in matcher.exact:
                 raise PolicyError(
                     "allow_origins: 'null' with allow_credentials=True lets any site read your "
