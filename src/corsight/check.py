@@ -654,6 +654,15 @@ def snippet(
 ) -> str:
     """A ready configuration for ``server`` that allows ``origin`` with these methods and
     headers: ``corsight export``'s output for that policy, proved in the real servers."""
+    return _snippet(server, origin, tuple(methods), tuple(headers), credentials)
+
+
+# A HAR's failed requests mostly share an origin, methods and headers: each configuration is
+# built once (a Policy and an export take milliseconds), not once per request and server.
+@functools.lru_cache(maxsize=1024)
+def _snippet(
+    server: str, origin: str, methods: tuple[str, ...], headers: tuple[str, ...], credentials: bool
+) -> str:
     try:
         policy = Policy(
             [origin],
