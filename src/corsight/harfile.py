@@ -43,7 +43,7 @@ class HarEntry:
     request_headers: Headers
     cookies: bool  # ``request.cookies`` lists at least one cookie
     body: str | None  # ``request.postData.text``
-    status: int  # 0: no response (a blocked request)
+    status: int  # 0 or -1: no response (a blocked request)
     response_headers: Headers
     error: str | None  # Chrome's ``_error`` / Firefox's ``_failureText``
     initiator_type: str | None
@@ -230,8 +230,9 @@ def _entry(index: int, value: object) -> HarEntry:
     if not method:
         raise HarError(f"{where}: request.method is empty")
     status = response.get("status", _MISSING)
-    if isinstance(status, bool) or not isinstance(status, int) or not 0 <= status <= 999:
-        _fail(where, "response.status", "an integer from 0 to 999", status)
+    # No response is 0 (Chrome, Firefox) or -1 (Playwright).
+    if isinstance(status, bool) or not isinstance(status, int) or not -1 <= status <= 999:
+        _fail(where, "response.status", "an integer from -1 to 999", status)
     cookies = request.get("cookies", [])
     body = None
     if "postData" in request:

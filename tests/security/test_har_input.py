@@ -75,12 +75,12 @@ MALFORMED: dict[str, tuple[str | bytes, str]] = {
     "NaN": (_har(_with("response", status=0)).replace('"status": 0', '"status": NaN'), "NaN"),
     "5,000-digit status": (
         _har(_with("response", status=0)).replace('"status": 0', '"status": ' + "9" * 5000),
-        "entry 0: response.status must be an integer from 0 to 999, not a 5000-digit number",
+        "entry 0: response.status must be an integer from -1 to 999, not a 5000-digit number",
     ),
     "status as a string": (_har(_with("response", status="200")), "entry 0: response.status"),
     "status as a float": (_har(_with("response", status=200.5)), "entry 0: response.status"),
     "status as a boolean": (_har(_with("response", status=True)), "entry 0: response.status"),
-    "negative status": (_har(_with("response", status=-5)), "entry 0: response.status"),
+    "status under -1": (_har(_with("response", status=-5)), "entry 0: response.status"),
     "status over 999": (_har(_with("response", status=1000)), "entry 0: response.status"),
     "status missing": (_har(_entry(), _with("response", status=...)), "entry 1: response.status is missing"),
     "non-object entry (string)": (_har(_entry(), "entry"), "entry 1 must be an object, not a string"),
@@ -194,6 +194,14 @@ def test_fields_corsight_does_not_read_may_be_anything(tmp_path: Path, name: str
     path.write_text('{"log": {"entries": [' + json.dumps(_entry())[:-1] + ", " + fields + "}]}}")
     result = _run(path)
     assert result.exit_code == 0, (name, result.output)
+
+
+def test_no_response_is_status_0_or_minus_1() -> None:
+    """Chrome and Firefox write 0 for a request without a response, Playwright -1."""
+    for status in (0, -1):
+        report = analyze(json.loads(_har(_with("response", status=status, headers=[]))))
+        (finding,) = report.findings
+        assert finding.failed and not finding.known and finding.status is None
 
 
 # --- the loader over arbitrary shapes ---------------------------------------------------------------
