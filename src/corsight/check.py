@@ -1,20 +1,24 @@
 """``corsight.check``: do over real HTTP what a browser would do, and explain the outcome.
 
 The browser model (:mod:`corsight.browser`) decides; this module only sends the requests it
-asks for with httpx, feeds back the answers, and turns the verdict into a report with the
-Chrome and Firefox console texts and the fix for the server.
+asks for (httpx builds them, httpcore sends them, all within one deadline), feeds back the
+answers, and turns the verdict into a report with the Chrome and Firefox console texts and the
+fix for the server.
 """
 
 from __future__ import annotations
 
 import functools
+import socket
 import ssl
 import sys
+import time
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import httpcore
 import httpx
 
 from corsight.browser import (
@@ -154,20 +158,122 @@ def _tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
+#: The longest timeout accepted (a day): beyond, socket timeouts overflow.
+MAX_TIMEOUT = 86_400.0
+TIMEOUT_RULE = f"a number of seconds greater than 0 and at most {MAX_TIMEOUT:g} is needed"
+
+
+def valid_timeout(timeout: object) -> float:
+    """``timeout`` as seconds for :func:`check`, or :class:`CheckError`: a number greater than
+    0 and at most a day (not a bool, NaN or infinity)."""
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= MAX_TIMEOUT:
+        raise CheckError(f"invalid timeout {timeout!r}: {TIMEOUT_RULE}")  # NaN fails the comparison
+    return float(timeout)
+
+
+class _Deadline:
+    """The end of the whole exchange (every connection, preflight, actual request and
+    redirect): each socket operation may only wait for the time left, so a server that drips
+    bytes cannot stretch a check past ``timeout`` seconds."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def left(self, expired: type[Exception]) -> float:
+        remaining = self.end - time.monotonic()
+        if remaining <= 0:
+            raise expired(f"timed out (the whole check may take {self.seconds:g} s)")
+        return remaining
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """httpcore's socket stream, with every wait bounded by the deadline rather than by a
+    timeout per read (which a byte every so often resets)."""
+
+    def __init__(self, stream: httpcore.NetworkStream, deadline: _Deadline) -> None:
+        self._stream = stream
+        self._deadline = deadline
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, self._deadline.left(httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        # One send at a time, each with the time left (the wrapped write gives every send of
+        # its loop the same timeout).
+        sock: socket.socket = self._stream.get_extra_info("socket")
+        rest = memoryview(buffer)  # slices of a view copy nothing
+        while rest:
+            try:
+                sock.settimeout(self._deadline.left(httpcore.WriteTimeout))
+                rest = rest[sock.send(rest) :]
+            except TimeoutError as exc:
+                raise httpcore.WriteTimeout(str(exc) or "timed out") from exc
+            except OSError as exc:
+                raise httpcore.WriteError(str(exc)) from exc
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.NetworkStream:
+        # The handshake's timeout is a deadline for the whole handshake (CPython's ssl module).
+        wait = self._deadline.left(httpcore.ConnectTimeout)
+        return _DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, wait), self._deadline)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class _DeadlineBackend(httpcore.NetworkBackend):
+    """Connections whose streams keep to one deadline; each address of a host is tried with
+    the time left (socket.create_connection would give each one the whole timeout)."""
+
+    def __init__(self, deadline: _Deadline) -> None:
+        self._deadline = deadline
+        self._sync = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        try:
+            addresses = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            raise httpcore.ConnectError(str(exc)) from exc
+        failure: Exception = httpcore.ConnectError(f"no address for {host}")
+        for *_, address in addresses:
+            wait = self._deadline.left(httpcore.ConnectTimeout)
+            try:
+                stream = self._sync.connect_tcp(str(address[0]), port, wait, local_address, socket_options)
+            except httpcore.ConnectError as exc:
+                failure = exc
+                continue
+            return _DeadlineStream(stream, self._deadline)
+        raise failure
+
+
 class _Wire:
-    """Sends exactly one request and returns exactly one response: a bare httpx transport,
-    because a Client would parse a redirect's Location itself (and fail on the odd ones that
-    the browser model must judge: ``data:`` URLs, broken hosts)."""
+    """Sends exactly one request and returns exactly one response, all within one deadline: a
+    bare httpcore pool, because an httpx Client would parse a redirect's Location itself (and
+    fail on the odd ones that the browser model must judge: ``data:`` URLs, broken hosts)."""
 
     def __init__(self, timeout: float) -> None:
-        self.timeout = httpx.Timeout(timeout)
-        self.transport = httpx.HTTPTransport(verify=_tls_context(), trust_env=False)
+        self.timeout = timeout
+        self.pool = httpcore.ConnectionPool(
+            ssl_context=_tls_context(), network_backend=_DeadlineBackend(_Deadline(timeout))
+        )
 
     def __enter__(self) -> _Wire:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self.transport.close()
+        self.pool.close()
 
 
 def _wire_headers(step: Outgoing) -> list[tuple[str, str]]:
@@ -182,6 +288,15 @@ def _wire_headers(step: Outgoing) -> list[tuple[str, str]]:
     return headers
 
 
+#: What httpcore raises when a request fails (it has no common base class).
+_NET_ERRORS = (
+    httpcore.TimeoutException,
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol,
+)
+
+
 def _net_error(exc: Exception) -> tuple[NetError, str]:
     text = str(exc) or exc.__class__.__name__
     cause: BaseException | None = exc
@@ -192,24 +307,24 @@ def _net_error(exc: Exception) -> tuple[NetError, str]:
             return NetError.SSL_PROTOCOL_ERROR, f"TLS failure ({cause.reason or cause})"
         cause = cause.__cause__ or cause.__context__
     lower = text.lower()
-    if isinstance(exc, httpx.TimeoutException):
+    if isinstance(exc, httpcore.TimeoutException):
         return NetError.TIMED_OUT, "timed out"
     if "ssl" in lower or "certificate" in lower or "tls" in lower:
         return NetError.SSL_PROTOCOL_ERROR, f"TLS failure ({text})"
-    if isinstance(exc, httpx.ConnectError):
+    if isinstance(exc, httpcore.ConnectError):
         if "refused" in lower:
             return NetError.CONNECTION_REFUSED, "connection refused"
         if "name" in lower or "known" in lower or "resolution" in lower or "address" in lower:
             return NetError.NAME_NOT_RESOLVED, f"host not found ({text})"
         return NetError.CONNECTION_REFUSED, f"cannot connect ({text})"
-    if isinstance(exc, httpx.RemoteProtocolError):
+    if isinstance(exc, httpcore.RemoteProtocolError):
         if "without sending" in lower or "disconnected" in lower:
             return (
                 NetError.EMPTY_RESPONSE,
                 "no HTTP response: the connection closed first (is this port an HTTP server?)",
             )
         return NetError.INVALID_HTTP_RESPONSE, f"the answer is not HTTP ({text})"
-    if isinstance(exc, (httpx.ReadError, httpx.WriteError)):
+    if isinstance(exc, (httpcore.ReadError, httpcore.WriteError)):
         return NetError.CONNECTION_RESET, f"connection reset ({text})"
     return NetError.FAILED, text
 
@@ -220,14 +335,23 @@ def _send(wire: _Wire, step: Outgoing) -> tuple[Response, list[tuple[str, str]]]
         step.url,
         headers=[(n.encode("latin-1"), v.encode("latin-1")) for n, v in _wire_headers(step)],
         content=step.body,
-        extensions={"timeout": wire.timeout.as_dict()},
     )
     # httpx adds Host (and Content-Length for a body) as a browser does; nothing else.
     sent = [(n.decode("latin-1"), v.decode("latin-1")) for n, v in request.headers.raw]
-    response = wire.transport.handle_request(request)
+    url = request.url
+    response = wire.pool.handle_request(
+        httpcore.Request(
+            request.method,
+            httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path),
+            headers=request.headers.raw,
+            content=request.content,
+            # The deadline bounds every wait; these only keep httpcore from adding its own.
+            extensions={"timeout": dict.fromkeys(("connect", "read", "write", "pool"), wire.timeout)},
+        )
+    )
     try:
-        headers = tuple((n.decode("latin-1"), v.decode("latin-1")) for n, v in response.headers.raw)
-        return Response(response.status_code, headers), sent
+        headers = tuple((n.decode("latin-1"), v.decode("latin-1")) for n, v in response.headers)
+        return Response(response.status, headers), sent
     finally:
         response.close()
 
@@ -271,9 +395,12 @@ def check(
     HEAD and OPTIONS; other methods only with ``send=True`` (they may change data) — without it
     the check stops after the preflight, ``complete`` is False and a note says what was not
     verified. ``server`` picks the snippet in ``fixes`` (fastapi, starlette, flask, django,
-    express, nginx). Raises :class:`CheckError` for bad input or when the server cannot be
-    reached.
+    express, nginx). ``timeout`` is a deadline in seconds for the whole exchange (connections,
+    preflight, actual request, redirects), not a timeout per read. Raises :class:`CheckError`
+    for bad input (a timeout that is not a number in (0, 86400] included), when the server
+    cannot be reached, or when the deadline passes.
     """
+    timeout = valid_timeout(timeout)
     if credentials not in ("omit", "same-origin", "include"):
         raise CheckError(f"invalid credentials mode {credentials!r}: use omit, same-origin or include")
     if server is not None and server not in SERVERS:
@@ -306,7 +433,7 @@ def check(
                 response, sent = _send(wire, step)
             except httpx.InvalidURL as exc:
                 raise CheckError(f"invalid URL {step.url!r}: {exc}") from None
-            except httpx.HTTPError as exc:
+            except _NET_ERRORS as exc:
                 net, text = _net_error(exc)
                 what = "preflight OPTIONS" if step.kind == "preflight" else step.method
                 raise CheckError(f"{what} {step.url}: {text} ({net.value})") from None
@@ -527,6 +654,15 @@ def snippet(
 ) -> str:
     """A ready configuration for ``server`` that allows ``origin`` with these methods and
     headers: ``corsight export``'s output for that policy, proved in the real servers."""
+    return _snippet(server, origin, tuple(methods), tuple(headers), credentials)
+
+
+# A HAR's failed requests mostly share an origin, methods and headers: each configuration is
+# built once (a Policy and an export take milliseconds), not once per request and server.
+@functools.lru_cache(maxsize=1024)
+def _snippet(
+    server: str, origin: str, methods: tuple[str, ...], headers: tuple[str, ...], credentials: bool
+) -> str:
     try:
         policy = Policy(
             [origin],

@@ -12,7 +12,7 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from corsight import safetext
-from corsight.check import SERVERS, CheckError, CheckResult, check
+from corsight.check import SERVERS, TIMEOUT_RULE, CheckError, CheckResult, check, valid_timeout
 from corsight.clierror import fail
 from corsight.safetext import styled
 
@@ -42,7 +42,12 @@ def _parse_header(text: str) -> tuple[str, str]:
 @click.option("--send", is_flag=True, help="Also send methods other than GET/HEAD/OPTIONS")
 @click.option("--server", type=click.Choice(SERVERS), default=None, help="Snippet for this server")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON")
-@click.option("--timeout", default=10.0, show_default=True, type=float, help="Seconds per request")
+@click.option(
+    "--timeout",
+    default="10",
+    show_default=True,
+    help="Seconds for the whole check (preflight, request and redirects)",
+)
 def check_command(
     url: str,
     origin: str,
@@ -53,10 +58,14 @@ def check_command(
     send: bool,
     server: str | None,
     as_json: bool,
-    timeout: float,
+    timeout: str,
 ) -> None:
     """Would a browser let a page of ORIGIN read URL? Sends what Chromium would send."""
     parsed = [_parse_header(h) for h in headers]
+    try:  # read here, not by click: a bad value is one line and exit 2, like every other
+        seconds = valid_timeout(float(timeout))
+    except (ValueError, CheckError):
+        fail("check", f"invalid --timeout {timeout!r}: {TIMEOUT_RULE}")
     try:
         result = check(
             url,
@@ -66,7 +75,7 @@ def check_command(
             credentials=credentials,  # type: ignore[arg-type]
             body=body,
             send=send,
-            timeout=timeout,
+            timeout=seconds,
             server=server,
         )
     except CheckError as exc:

@@ -6,13 +6,14 @@ cross-origin request is replayed through the browser model (:class:`corsight.bro
 with what the HAR recorded: its preflight entry when there is one, then its response. Where
 the HAR has no response (a blocked request is often recorded with status 0 and
 ``net::ERR_FAILED``), the report says what can and cannot be known, and the ``corsight
-check`` command that finds out. Fixes come from :func:`corsight.check.diagnose`.
+check`` command that finds out. Fixes come from :func:`corsight.check.diagnose`. The file
+is read and validated by :mod:`corsight.harfile`; preflights are matched to their requests
+through an index, in one pass.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ from corsight.browser.checks import get_header
 from corsight.browser.request import is_forbidden_request_header
 from corsight.browser.urls import origin_of, parse_origin, same_origin
 from corsight.check import CheckResult, diagnose, timeline_entry
+from corsight.harfile import Har, HarEntry, HarError, load, parse
 
 #: Request headers the browser (or DevTools) adds itself: never set by the page's script.
 BROWSER_HEADERS = frozenset(
@@ -59,10 +61,6 @@ BROWSER_HEADERS = frozenset(
         "access-control-request-private-network",
     }
 )
-
-
-class HarError(Exception):
-    """The file is not a HAR that can be read (one line, exit status 2)."""
 
 
 @dataclass
@@ -140,136 +138,41 @@ class Report:
 # --- reading ------------------------------------------------------------------------------------
 
 
-def load(path: str | Path) -> dict[str, Any]:
-    """The HAR's JSON; :class:`HarError` with one line when it cannot be read or is not a HAR."""
-    try:
-        text = Path(path).read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise HarError(f"cannot read {path}: {exc.strerror or exc}") from None
-    except UnicodeDecodeError:
-        raise HarError(f"{path} is not a HAR file: not UTF-8 text") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise HarError(
-            f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg})"
-        ) from None
-    if not isinstance(data, dict) or not isinstance(data.get("log"), dict):
-        raise HarError(f"{path} is not a HAR file: no 'log' object at the top")
-    if not isinstance(data["log"].get("entries"), list):
-        raise HarError(f"{path} is not a HAR file: 'log' has no 'entries' list")
-    return data
-
-
-def _headers(part: Any) -> list[tuple[str, str]]:
-    if not isinstance(part, Mapping):
-        return []
-    found = []
-    for item in part.get("headers") or []:
-        if isinstance(item, Mapping) and isinstance(item.get("name"), str):
-            found.append((item["name"], str(item.get("value", ""))))
-    return found
-
-
-@dataclass
-class _Entry:
-    index: int
-    method: str
-    url: str
-    request_headers: list[tuple[str, str]]
-    status: int
-    response_headers: list[tuple[str, str]]
-    error: str | None
-    raw: Mapping[str, Any]
-
-    @property
-    def has_response(self) -> bool:
-        return self.status > 0
-
-    @property
-    def is_preflight(self) -> bool:
-        initiator = self.raw.get("_initiator")
-        kind = initiator.get("type") if isinstance(initiator, Mapping) else None
-        return self.method == "OPTIONS" and (
-            get_header(self.request_headers, "access-control-request-method") is not None
-            or self.raw.get("_resourceType") == "preflight"
-            or kind == "preflight"
-        )
-
-
-def _entry(index: int, raw: Any) -> tuple[_Entry | None, str | None]:
-    if not isinstance(raw, Mapping):
-        return None, f"entry {index} is not an object: skipped"
-    request = raw.get("request")
-    if not isinstance(request, Mapping) or not isinstance(request.get("url"), str):
-        return None, f"entry {index} has no request URL (truncated?): skipped"
-    response = raw.get("response") if isinstance(raw.get("response"), Mapping) else {}
-    assert isinstance(response, Mapping)
-    try:
-        status = int(response.get("status") or 0)
-    except (TypeError, ValueError):
-        status = 0
-    error = response.get("_error") or response.get("_failureText") or raw.get("_error")
-    return (
-        _Entry(
-            index=index,
-            method=str(request.get("method") or "GET"),
-            url=request["url"],
-            request_headers=_headers(request),
-            status=status,
-            response_headers=_headers(response),
-            error=str(error) if error else None,
-            raw=raw,
-        ),
-        None,
+def _is_preflight(entry: HarEntry) -> bool:
+    return entry.method == "OPTIONS" and (
+        get_header(entry.request_headers, "access-control-request-method") is not None
+        or entry.resource_type == "preflight"
+        or entry.initiator_type == "preflight"
     )
 
 
-def _page_origins(log: Mapping[str, Any]) -> dict[str, str]:
+def _page_origins(har: Har) -> dict[str, str]:
     """Page id → origin, where a page's title is its URL (Chrome writes the URL there)."""
     found = {}
-    for page in log.get("pages") or []:
-        if isinstance(page, Mapping) and isinstance(page.get("id"), str):
-            title = page.get("title")
-            if isinstance(title, str) and title.startswith(("http://", "https://")):
-                with contextlib.suppress(URLError):
-                    found[page["id"]] = origin_of(title).serialize()
+    for page, title in har.page_titles.items():
+        if title.startswith(("http://", "https://")):
+            with contextlib.suppress(URLError):
+                found[page] = origin_of(title).serialize()
     return found
 
 
-def _initiator_url(raw: Mapping[str, Any]) -> str | None:
-    initiator = raw.get("_initiator")
-    if not isinstance(initiator, Mapping):
-        return None
-    if isinstance(initiator.get("url"), str):
-        return str(initiator["url"])
-    stack = initiator.get("stack")
-    while isinstance(stack, Mapping):
-        for frame in stack.get("callFrames") or []:
-            if isinstance(frame, Mapping) and str(frame.get("url", "")).startswith(("http://", "https://")):
-                return str(frame["url"])
-        stack = stack.get("parent")
-    return None
-
-
-def _page_origin(entry: _Entry, pages: Mapping[str, str]) -> str | None:
+def _page_origin(entry: HarEntry, pages: Mapping[str, str]) -> str | None:
     origin = get_header(entry.request_headers, "origin")
     if origin and origin != "null" and "," not in origin:
         return origin
-    for candidate in (_initiator_url(entry.raw), get_header(entry.request_headers, "referer")):
+    for candidate in (entry.initiator_url, get_header(entry.request_headers, "referer")):
         if candidate:
             try:
                 return origin_of(candidate).serialize()
             except URLError:
                 continue
-    pageref = entry.raw.get("pageref")
-    return pages.get(pageref) if isinstance(pageref, str) else None
+    return pages.get(entry.pageref) if entry.pageref is not None else None
 
 
 # --- replaying -----------------------------------------------------------------------------------
 
 
-def _page_headers(entry: _Entry) -> list[tuple[str, str]]:
+def _page_headers(entry: HarEntry) -> list[tuple[str, str]]:
     return [
         (name, value)
         for name, value in entry.request_headers
@@ -280,16 +183,11 @@ def _page_headers(entry: _Entry) -> list[tuple[str, str]]:
     ]
 
 
-def _request_for(entry: _Entry, origin: str) -> Request:
+def _request_for(entry: HarEntry, origin: str) -> Request:
     headers = _page_headers(entry)
-    cookies = entry.raw.get("request", {}).get("cookies")
-    credentials = (
-        "include"
-        if get_header(entry.request_headers, "cookie") is not None or (isinstance(cookies, list) and cookies)
-        else "same-origin"
-    )
-    post = entry.raw.get("request", {}).get("postData")
-    body = post.get("text") if isinstance(post, Mapping) and isinstance(post.get("text"), str) else None
+    cookie = entry.cookies or get_header(entry.request_headers, "cookie") is not None
+    credentials = "include" if cookie else "same-origin"
+    body = entry.body
     if body is not None and entry.method in ("GET", "HEAD"):
         body = None
     if body is None and entry.method not in ("GET", "HEAD") and get_header(headers, "content-type"):
@@ -304,7 +202,7 @@ def _request_for(entry: _Entry, origin: str) -> Request:
     )
 
 
-def _request_from_preflight(entry: _Entry, origin: str) -> Request:
+def _request_from_preflight(entry: HarEntry, origin: str) -> Request:
     method = get_header(entry.request_headers, "access-control-request-method") or "GET"
     names = get_header(entry.request_headers, "access-control-request-headers") or ""
     headers = []
@@ -343,7 +241,7 @@ def check_command(request: Request) -> str:
 
 
 def _replay(
-    request: Request, preflight: _Entry | None, actual: _Entry | None, finding: Finding
+    request: Request, preflight: HarEntry | None, actual: HarEntry | None, finding: Finding
 ) -> tuple[Verdict | None, list[dict[str, Any]]]:
     """Drive the browser model with the HAR's answers; ``None`` when an answer is missing."""
     fetch = Fetch(request)
@@ -378,23 +276,23 @@ def _replay(
     return step, timeline
 
 
-def analyze(har: Mapping[str, Any], *, source: str = "", server: str | None = None) -> Report:
-    """Every cross-origin request of ``har`` (parsed JSON), replayed through the browser model."""
-    log = har["log"]
-    raw_entries = log.get("entries") or []
-    pages = _page_origins(log)
-    report = Report(source=source, entries=len(raw_entries), cross_origin=0, same_origin=0)
-    entries: list[_Entry] = []
-    for index, raw in enumerate(raw_entries):
-        entry, note = _entry(index, raw)
-        if note:
-            report.notes.append(note)
-        if entry is not None:
-            entries.append(entry)
-    used: set[int] = set()
-    preflights = [e for e in entries if e.is_preflight]
-    for entry in entries:
-        if entry.is_preflight or not entry.url.startswith(("http://", "https://")):
+def analyze(har: Har | Mapping[str, Any], *, source: str = "", server: str | None = None) -> Report:
+    """Every cross-origin request of ``har`` (a :class:`Har`, or parsed JSON that is validated
+    first: :class:`HarError` when it is not a HAR), replayed through the browser model."""
+    if not isinstance(har, Har):
+        har = parse(har)
+    pages = _page_origins(har)
+    report = Report(source=source, entries=len(har.entries), cross_origin=0, same_origin=0)
+    # The preflights not yet matched, by (URL, Access-Control-Request-Method), latest last.
+    # Entries are visited in order, so each request finds its preflight — the latest earlier
+    # one for its URL and method (or without a method) — in constant time.
+    waiting: dict[tuple[str, str | None], list[HarEntry]] = {}
+    for entry in har.entries:
+        if _is_preflight(entry):
+            method = get_header(entry.request_headers, "access-control-request-method")
+            waiting.setdefault((entry.url, method), []).append(entry)
+            continue
+        if not entry.url.startswith(("http://", "https://")):
             continue
         origin = _page_origin(entry, pages)
         if origin is None:
@@ -415,24 +313,12 @@ def analyze(har: Mapping[str, Any], *, source: str = "", server: str | None = No
             report.same_origin += 1
             continue
         report.cross_origin += 1
-        preflight = next(
-            (
-                p
-                for p in reversed(preflights)
-                if p.index < entry.index
-                and p.index not in used
-                and p.url == entry.url
-                and get_header(p.request_headers, "access-control-request-method") in (entry.method, None)
-            ),
-            None,
-        )
-        if preflight is not None:
-            used.add(preflight.index)
+        keys = ((entry.url, entry.method), (entry.url, None))
+        candidates = [stack for stack in map(waiting.get, keys) if stack]
+        preflight = max(candidates, key=lambda stack: stack[-1].index).pop() if candidates else None
         report.findings.append(_finding(entry, preflight, origin, target.serialize(), server))
     # Preflights whose request is not in the HAR (it was never sent: the preflight failed).
-    for preflight in preflights:
-        if preflight.index in used:
-            continue
+    for preflight in sorted((p for stack in waiting.values() for p in stack), key=lambda p: p.index):
         origin = _page_origin(preflight, pages)
         if origin is None:
             continue
@@ -451,7 +337,7 @@ def analyze(har: Mapping[str, Any], *, source: str = "", server: str | None = No
 
 
 def _finding(
-    entry: _Entry, preflight: _Entry | None, origin: str, target: str, server: str | None
+    entry: HarEntry, preflight: HarEntry | None, origin: str, target: str, server: str | None
 ) -> Finding:
     finding = Finding(entry.index, entry.method, entry.url, origin, target, failed=False, known=True)
     finding.status = entry.status if entry.has_response else None
@@ -468,7 +354,7 @@ def _finding(
 
 
 def _judge(
-    finding: Finding, request: Request, preflight: _Entry | None, entry: _Entry | None, server: str | None
+    finding: Finding, request: Request, preflight: HarEntry | None, entry: HarEntry | None, server: str | None
 ) -> None:
     verdict, timeline = _replay(request, preflight, entry, finding)
     finding.check_command = check_command(request)
@@ -509,7 +395,18 @@ def _judge(
 
 
 def analyze_file(path: str | Path, *, server: str | None = None) -> Report:
+    """:func:`analyze` of a HAR file (:class:`HarError` when it cannot be read or is not a HAR)."""
     return analyze(load(path), source=str(path), server=server)
 
 
-__all__: Sequence[str] = ("Finding", "HarError", "Report", "analyze", "analyze_file", "check_command", "load")
+__all__: Sequence[str] = (
+    "Finding",
+    "Har",
+    "HarEntry",
+    "HarError",
+    "Report",
+    "analyze",
+    "analyze_file",
+    "check_command",
+    "load",
+)

@@ -1,7 +1,8 @@
 """``corsight har``: the command line over :mod:`corsight.har`.
 
 Exit statuses: 0 when every cross-origin request passed, 1 when any failed, 2 when the file
-cannot be read or is not a HAR (one line on stderr).
+cannot be read or is not a well-formed HAR (one line on stderr naming what is wrong: see
+:mod:`corsight.harfile`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from corsight.safetext import styled
 
 
 @click.command("har")
-@click.argument("file", type=click.Path(dir_okay=False))
+# Not dir_okay=False: click's refusal is a usage text; the reader says it in one line.
+@click.argument("file", type=click.Path())
 @click.option("--server", type=click.Choice(SERVERS), default=None, help="Show the fix for this server")
 @click.option("--all", "show_all", is_flag=True, help="Also list the cross-origin requests that passed")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON")

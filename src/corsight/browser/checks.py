@@ -158,10 +158,16 @@ def parse_max_age(value: str | None, cap: int = CHROMIUM_MAX_AGE) -> int:
     capped (Chromium: 7200)."""
     if value is None:
         return DEFAULT_MAX_AGE
-    text = value[1:] if value.startswith("-") else value
+    negative = value.startswith("-")
+    text = value[1:] if negative else value
     if not text.isascii() or not text.isdigit():
         return DEFAULT_MAX_AGE
-    return max(0, min(int(value), cap))
+    digits = text.lstrip("0")
+    if len(digits) > 18:
+        # Beyond any cap, and int() of thousands of digits costs quadratic time (or raises past
+        # Python's 4300-digit limit): such a value is the cap, or 0 when negative.
+        return 0 if negative else cap
+    return max(0, min(-int(digits or "0") if negative else int(digits or "0"), cap))
 
 
 @dataclass(frozen=True)

@@ -6,17 +6,17 @@ Why not httpx: a scan is thousands of tiny requests of which only the status lin
 headers matter, and httpx's async stack (httpcore, anyio, h11, cookies, URL models) spent
 about a millisecond of Python on each, most of the scan's time. Here a request is one write
 of pre-encoded bytes on a kept-alive connection and one parse of the response head in an
-:class:`asyncio.Protocol`, with bounds on everything a hostile peer controls: the head is at
-most 64 KiB, a body is drained up to 256 KiB so the connection can be reused and abandoned
-beyond, and each request has a read timeout and an overall deadline (a server that drips bytes
-cannot hold the scan). Every failure becomes a :class:`NetFailure` with a Chromium
-``net::ERR_…`` kind, reported per URL.
+:class:`asyncio.Protocol`, with bounds on everything a hostile peer controls: the heads of a
+response (interim ones included) are at most 64 KiB together and parsed in linear time, a body
+is drained up to 256 KiB so the connection can be reused and abandoned beyond (never read when
+the connection cannot be reused), and each request has a read timeout and an overall deadline
+(a server that drips bytes cannot hold the scan). Every failure becomes a :class:`NetFailure`
+with a Chromium ``net::ERR_…`` kind, reported per URL.
 """
 
 from __future__ import annotations
 
 import asyncio
-import re
 import socket
 import ssl
 import time
@@ -26,6 +26,7 @@ from typing import cast
 from urllib.parse import urlsplit
 
 from corsight.browser import NetError
+from corsight.httpsyntax import TOKEN_CHARS, is_token
 
 USER_AGENT = "corsight-scan/0.1 (CORS misconfiguration scanner)"
 Headers = tuple[tuple[str, str], ...]
@@ -137,6 +138,7 @@ class _Connection(asyncio.Protocol):
         self._timer: asyncio.TimerHandle | None = None
         self._buffer = bytearray()
         self._searched = 0
+        self._head_bytes = 0
         self._in_head = False
         self._got_bytes = False
         self._reused = False
@@ -202,6 +204,7 @@ class _Connection(asyncio.Protocol):
         self._waiter = self._loop.create_future()
         self._buffer.clear()
         self._searched = 0
+        self._head_bytes = 0
         self._in_head = True
         self._got_bytes = False
         self._reused = reused
@@ -261,44 +264,50 @@ class _Connection(asyncio.Protocol):
     # --- parsing ------------------------------------------------------------------------------------
 
     def _parse_head(self) -> None:
-        while self._in_head:
-            buffer = self._buffer
-            if len(buffer) >= 5 and not buffer.startswith(b"HTTP/"):
-                self._fail(_invalid(f"starts with {bytes(buffer[:16])!r}"))
+        # Heads are found and parsed where they lie in the buffer (interim responses such as
+        # 100 Continue included), and every byte is looked at a bounded number of times: the
+        # cost is linear in what the peer sent, however it is cut into reads.
+        buffer = self._buffer
+        start = 0  # where the head being read begins
+        while True:
+            if len(buffer) - start >= 5 and not buffer.startswith(b"HTTP/", start):
+                self._fail(_invalid(f"starts with {bytes(buffer[start : start + 16])!r}"))
                 return
-            end = buffer.find(b"\r\n\r\n", self._searched)
-            size = 4
+            end, after = _blank_line(buffer, max(start, self._searched))
             if end < 0:
-                end, size = buffer.find(b"\n\n", self._searched), 2
-            if end < 0:
-                if len(buffer) > MAX_HEAD:
+                if self._head_bytes + len(buffer) - start > MAX_HEAD:
                     self._fail(_invalid(f"response head larger than {MAX_HEAD // 1024} KiB"))
-                else:
-                    self._searched = max(0, len(buffer) - 3)
+                    return
+                del buffer[:start]
+                self._searched = max(0, len(buffer) - 2)  # a blank line may straddle two reads
                 return
-            if end > MAX_HEAD:
+            # One budget for every head of the exchange: interim responses cannot add up.
+            self._head_bytes += after - start
+            if self._head_bytes > MAX_HEAD:
                 self._fail(_invalid(f"response head larger than {MAX_HEAD // 1024} KiB"))
                 return
-            head = bytes(buffer[:end])
-            rest = bytes(buffer[end + size :])
-            buffer.clear()
-            self._searched = 0
             try:
-                status, headers, http10 = _parse_head(head)
+                status, headers, http10 = _parse_head(bytes(buffer[start:end]))
             except NetFailure as exc:
                 self._fail(exc)
                 return
             if 100 <= status < 200 and status != 101:
-                buffer += rest  # an interim response (100 Continue, 103 Early Hints): skip it
+                start = self._searched = after  # an interim response (100, 103): skip it
                 continue
+            rest = bytes(buffer[after:])
+            buffer.clear()
+            self._searched = 0
             self._answer = (status, headers)
             self._in_head = False
             self._frame(status, headers, http10)
-            if self._waiter is not None and (rest or self._framing == _LENGTH):
+            if not self._keep_alive:
+                self._finish()  # the body is never read: without reuse, nothing needs it drained
+            elif self._waiter is not None and (rest or self._framing == _LENGTH):
                 self._body(rest)
+            return
 
     def _frame(self, status: int, headers: Headers, http10: bool) -> None:
-        connection = ""
+        tokens: set[str] = set()
         transfer = ""
         lengths: set[str] = set()
         for name, value in headers:
@@ -307,9 +316,8 @@ class _Connection(asyncio.Protocol):
                 lengths.add(value.strip())
             elif lower == "transfer-encoding":
                 transfer = value.lower()
-            elif lower == "connection":
-                connection += "," + value.lower()
-        tokens = {t.strip() for t in connection.split(",")}
+            elif lower == "connection":  # a set, not a growing string: many lines stay linear
+                tokens.update(t.strip() for t in value.lower().split(","))
         self._keep_alive = ("keep-alive" in tokens) if http10 else ("close" not in tokens)
         self._drained = 0
         if status == 101:
@@ -324,10 +332,11 @@ class _Connection(asyncio.Protocol):
                 self._framing, self._keep_alive = _UNTIL_CLOSE, False
         elif lengths:
             value = lengths.pop()
-            if lengths or not value.isdigit():
+            remaining = _decimal(value)
+            if lengths or remaining is None:
                 self._framing, self._keep_alive = _UNTIL_CLOSE, False  # unusable framing
             else:
-                self._framing, self._remaining = _LENGTH, int(value)
+                self._framing, self._remaining = _LENGTH, remaining
         else:
             self._framing, self._keep_alive = _UNTIL_CLOSE, False
 
@@ -379,12 +388,8 @@ class _Connection(asyncio.Protocol):
                     return
                 self._chunk_state = _SIZE
             elif self._chunk_state == _SIZE:
-                size_text = line.split(b";", 1)[0].strip()
-                try:
-                    size = int(size_text, 16) if size_text else -1
-                except ValueError:
-                    size = -1
-                if size < 0:
+                size = _hexadecimal(line.split(b";", 1)[0].strip())
+                if size is None:
                     self._keep_alive = False
                     self._finish()
                     return
@@ -401,45 +406,89 @@ class _Connection(asyncio.Protocol):
             self._finish()
 
 
-# One well-formed header line: a token, a colon, the value without surrounding blanks.
-_HEADER_LINE = re.compile(r"^([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*\r?\n", re.MULTILINE)
+# Longer numbers are not lengths any response has: refused before int() (whose cost grows
+# with the square of the digits, and which accepts "+", "_", "0x" and non-ASCII digits).
+MAX_NUMBER_DIGITS = 18
+
+
+def _decimal(text: str) -> int | None:
+    """A Content-Length value: ASCII digits only, at most 18 of them (leading zeros aside)."""
+    if not text or not text.isascii() or not text.isdigit():
+        return None
+    digits = text.lstrip("0")
+    return int(digits or "0") if len(digits) <= MAX_NUMBER_DIGITS else None
+
+
+def _hexadecimal(text: bytes) -> int | None:
+    """A chunk size: ASCII hex digits only, at most 15 of them (leading zeros aside)."""
+    if not text or text.strip(b"0123456789abcdefABCDEF"):
+        return None
+    digits = text.lstrip(b"0")
+    return int(digits or b"0", 16) if len(digits) < 16 else None
+
+
+def _blank_line(buffer: bytearray, position: int) -> tuple[int, int]:
+    """Where the first blank line at or after ``position`` is: (the end of the head, the start
+    of what follows), or (-1, -1). Lines end with CRLF or LF. The LF-only search is bounded by
+    the CRLF match, so finding a head costs its own length, not the buffer's."""
+    crlf = buffer.find(b"\n\r\n", position)
+    lf = buffer.find(b"\n\n", position, len(buffer) if crlf < 0 else crlf + 1)
+    if lf >= 0:
+        return lf, lf + 2
+    if crlf >= 0:
+        return crlf, crlf + 3
+    return -1, -1
 
 
 def _parse_head(head: bytes) -> tuple[int, Headers, bool]:
-    """(status, header lines, HTTP/1.0) from a response head without its blank line."""
-    text = head.decode("latin-1")
-    status_line, _, rest = text.partition("\n")
-    status_line = status_line.rstrip("\r")
+    """(status, header lines, HTTP/1.0) from a response head without its blank line.
+
+    No regular expression and no work per byte in Python: the head is split into lines once,
+    folded lines are joined once, and names are checked in one C-level strip over all of them,
+    so the cost is linear in the head whatever its bytes (the regex this replaces backtracked
+    quadratically on a long run of spaces)."""
+    text = head.decode("latin-1").replace("\r\n", "\n").removesuffix("\r")
+    status_line, *lines = text.split("\n")
     parts = status_line.split(" ", 2)
     if len(parts) < 2 or parts[0] not in ("HTTP/1.1", "HTTP/1.0"):
         raise _invalid(f"status line {status_line[:60]!r}")
     code = parts[1]
     if len(code) != 3 or not code.isdigit() or not code.isascii() or code[0] == "0":
         raise _invalid(f"status line {status_line[:60]!r}")
-    if not rest:
-        return int(code), (), parts[0] == "HTTP/1.0"
-    rest += "\n"
-    found = _HEADER_LINE.findall(rest)
-    if len(found) != rest.count("\n"):
-        found = _parse_lines(rest)  # folded or malformed lines: the careful way
-    return int(code), tuple(found), parts[0] == "HTTP/1.0"
+    if "\n " in text or "\n\t" in text:
+        lines = _unfold(lines)
+    fields = [line.partition(":") for line in lines]
+    names = [name for name, _, _ in fields]
+    if "".join(names).strip(TOKEN_CHARS) or not all([colon and name for name, colon, _ in fields]):
+        bad = next(
+            line
+            for line, (name, colon, _) in zip(lines, fields, strict=True)
+            if not (colon and is_token(name))
+        )
+        raise _invalid(f"header line {bad[:60]!r}")
+    headers = tuple([(name, value.strip(" \t")) for name, _, value in fields])
+    return int(code), headers, parts[0] == "HTTP/1.0"
 
 
-def _parse_lines(text: str) -> list[tuple[str, str]]:
-    headers: list[tuple[str, str]] = []
-    for raw in text[:-1].split("\n"):
-        line = raw.rstrip("\r")
-        if line[:1] in (" ", "\t"):  # obsolete line folding: part of the previous value
-            if not headers:
+def _unfold(lines: list[str]) -> list[str]:
+    """Obsolete line folding: a line that starts with a blank continues the previous one's
+    value, joined with one space (each header's pieces are joined once)."""
+    unfolded: list[str] = []
+    pieces: list[list[str]] = []
+    for line in lines:
+        if line[:1] in (" ", "\t"):
+            if not unfolded:
                 raise _invalid("continuation line before any header")
-            previous, before = headers[-1]
-            headers[-1] = (previous, (before + " " + line.strip(" \t")).strip())
-            continue
-        matched = _HEADER_LINE.fullmatch(line + "\n")
-        if matched is None:
-            raise _invalid(f"header line {line[:60]!r}")
-        headers.append((matched[1], matched[2]))
-    return headers
+            piece = line.strip(" \t")
+            if piece:
+                pieces[-1].append(piece)
+        else:
+            unfolded.append(line)
+            pieces.append([])
+    return [
+        line if not more else " ".join([line.rstrip(" \t"), *more])
+        for line, more in zip(unfolded, pieces, strict=True)
+    ]
 
 
 def _ssl_context(verify: bool | str) -> ssl.SSLContext:
