@@ -65,6 +65,16 @@ def compile_origin_regex(regex: str, setting: str = "allow_origin_regex") -> re.
         compiled = re.compile(regex)
     except re.error as exc:
         raise _fail(setting, regex, f"is not a valid regular expression ({exc})", "fix its syntax") from None
+    # An origin is printable ASCII, so a regex with a raw control or non-printable character
+    # can only be a mistake; refusing it also keeps such bytes out of exported configurations.
+    hidden = next((i for i, char in enumerate(regex) if not char.isprintable()), None)
+    if hidden is not None:
+        raise _fail(
+            setting,
+            regex,
+            f"has the non-printable character {regex[hidden]!r} at position {hidden}",
+            "an origin never contains one; write it as an escape such as '\\x1b' if you mean it",
+        )
     dot = unescaped_dot(regex)
     if dot is not None:
         raise _fail(

@@ -189,3 +189,13 @@ def test_dangerous_regexes_are_refused(regex: str) -> None:
 @given(regex=safe_regexes())
 def test_safe_regexes_are_accepted(regex: str) -> None:
     Policy(allow_origin_regex=regex, allow_credentials=True)
+
+
+@pytest.mark.parametrize("char", ["\x1b", "\x00", "\n", "\x7f", "\x9b", "\u202e"])
+def test_a_regex_with_a_non_printable_character_is_refused(char: str) -> None:
+    # No origin contains one, so it can only be a mistake, and `corsight export` would copy the
+    # raw byte into a configuration printed on a terminal.
+    regex = f"https://a{char}\\.example\\.com"
+    with pytest.raises(PolicyError, match=r"allow_origin_regex: .* has the non-printable character"):
+        Policy(allow_origin_regex=regex)
+    Policy(allow_origin_regex=r"https://a\x1b\.example\.com")  # the escape, written out, is fine
