@@ -28,9 +28,14 @@ _DENIED_ORIGIN = "https://denied.corsight.invalid"
 _SENTINEL_METHOD = "CORSIGHTMETHOD"
 _SENTINEL_HEADER = "x-corsight-sentinel"
 
-#: A request Origin the engine may match against patterns: its ``is_canonical`` test (what
-#: browsers send: lowercase host names, IP literals, ports) without the length bound.
-CANONICAL_ORIGIN_REGEX = r"^[a-z0-9._:/\[\]-]*://[a-z0-9._:/\[\]-]*$"
+#: A request Origin the engine may match against patterns: the shape of the serialized-origin
+#: grammar the engine enforces (corsight.originsyntax) that a plain regex can state: a scheme,
+#: one host (dot-separated labels of 1-63 characters, or a bracketed IPv6 literal) and a port
+#: without a leading zero. No '/', '@' or second host can pass, so a user's pattern never sees
+#: `https://evil.example/.example.com`. Every exported server applies it before the patterns.
+CANONICAL_ORIGIN_REGEX = (
+    r"^[a-z][a-z0-9+.-]*://(?:[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*|\[[0-9a-f:.]+\])(?::[1-9][0-9]{0,4})?$"
+)
 
 #: An HTTP token (a method name), with the characters that quoting in configs dislikes
 #: (``#``, ``'``, backtick) written as hex escapes.
