@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from corsight.cli import first_sentence, main
@@ -67,3 +68,27 @@ def test_ctrl_c_exits_130_quietly() -> None:
     _, err = process.communicate(timeout=10)
     assert process.returncode == 130
     assert "Aborted" not in err and "Traceback" not in err
+
+
+def _one_line_error(argv: list[str]) -> str:
+    result = CliRunner().invoke(main, argv)
+    assert result.exit_code == 2, result.output
+    (line,) = result.stderr.splitlines()
+    return line
+
+
+def test_usage_errors_are_one_line() -> None:
+    assert _one_line_error(["check", "--bogus"]) == "corsight check: error: No such option '--bogus'."
+    assert _one_line_error(["chek"]) == "corsight: error: No such command 'chek'. Did you mean 'check'?"
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-1", "0", "x", "1e9"])
+@pytest.mark.parametrize("option", [["scan", "--timeout"], ["check", "--timeout"]])
+def test_durations_must_be_finite_and_positive(option: list[str], value: str) -> None:
+    line = _one_line_error([*option, value, "http://127.0.0.1:9/", "--origin", "http://127.0.0.1:1"])
+    assert line.startswith(f"corsight {option[0]}: error: Invalid value for '--timeout': '{value}'")
+
+
+def test_a_delay_may_be_zero_but_not_negative() -> None:
+    line = _one_line_error(["scan", "--delay", "-1", "http://127.0.0.1:9/"])
+    assert "a number of seconds at least 0" in line

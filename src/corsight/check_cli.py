@@ -12,8 +12,8 @@ from rich.syntax import Syntax
 from rich.table import Table
 
 from corsight import safetext
-from corsight.check import SERVERS, TIMEOUT_RULE, CheckError, CheckResult, check, valid_timeout
-from corsight.clierror import fail
+from corsight.check import MAX_TIMEOUT, SERVERS, CheckError, CheckResult, check
+from corsight.clierror import Seconds, fail
 from corsight.safetext import styled
 
 CORS_HEADER_PREFIXES = ("access-control-", "origin", "vary", "location")
@@ -44,8 +44,9 @@ def _parse_header(text: str) -> tuple[str, str]:
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON")
 @click.option(
     "--timeout",
-    default="10",
+    default=10.0,
     show_default=True,
+    type=Seconds(maximum=MAX_TIMEOUT),
     help="Seconds for the whole check (preflight, request and redirects)",
 )
 def check_command(
@@ -58,14 +59,10 @@ def check_command(
     send: bool,
     server: str | None,
     as_json: bool,
-    timeout: str,
+    timeout: float,
 ) -> None:
     """Would a browser let a page of ORIGIN read URL? Sends what Chromium would send."""
     parsed = [_parse_header(h) for h in headers]
-    try:  # read here, not by click: a bad value is one line and exit 2, like every other
-        seconds = valid_timeout(float(timeout))
-    except (ValueError, CheckError):
-        fail("check", f"invalid --timeout {timeout!r}: {TIMEOUT_RULE}")
     try:
         result = check(
             url,
@@ -75,7 +72,7 @@ def check_command(
             credentials=credentials,  # type: ignore[arg-type]
             body=body,
             send=send,
-            timeout=seconds,
+            timeout=timeout,
             server=server,
         )
     except CheckError as exc:

@@ -81,6 +81,10 @@ class LazyGroup(click.Group):
             return super().invoke(ctx)
         except KeyboardInterrupt:
             sys.exit(130)  # click would print "Aborted!" and exit 1
+        except click.UsageError as exc:
+            # One line, as for every other bad input (click prints usage, a hint and the error).
+            command = exc.ctx.command.name if exc.ctx is not None and exc.ctx.command is not self else ""
+            fail(command or "", exc.format_message())
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted({*super().list_commands(ctx), *COMMANDS})

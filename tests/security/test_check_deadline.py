@@ -181,7 +181,7 @@ def test_an_invalid_timeout_is_one_line_and_exit_2(value: str) -> None:
     assert result.exit_code == 2, result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
     (line,) = result.stderr.splitlines()
-    assert line.startswith("corsight check: error: invalid --timeout")
+    assert line.startswith("corsight check: error: Invalid value for '--timeout'")
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf"), -1, 0, -0.0, True, "5", None, MAX_TIMEOUT * 2])

@@ -11,6 +11,7 @@ from typing import IO, Any
 
 import click
 
+from corsight.clierror import Seconds
 from corsight.safetext import console, dumps
 from corsight.scan.runner import ScanOptions, ScanReport, run, scan_async
 from corsight.scan.sarif import to_sarif
@@ -62,14 +63,18 @@ def failed(report: ScanReport, fail_on: str) -> bool:
 @click.option("--internal", is_flag=True, help="The targets are only reachable inside a network")
 @click.option("-k", "--insecure", is_flag=True, help="Do not verify TLS certificates")
 @click.option("--cacert", type=click.Path(exists=True, dir_okay=False), help="CA bundle to verify TLS")
-@click.option("--timeout", default=10.0, show_default=True, type=float, help="Seconds per request")
+@click.option("--timeout", default=10.0, show_default=True, type=Seconds(), help="Seconds per request")
 @click.option("--retries", default=1, show_default=True, type=click.IntRange(0, 5))
 @click.option("-c", "--concurrency", default=20, show_default=True, type=click.IntRange(1, 1000))
 @click.option(
     "--per-host", default=4, show_default=True, type=click.IntRange(1, 100), help="Requests at once per host"
 )
 @click.option(
-    "--delay", default=0.0, show_default=True, type=float, help="Seconds between requests to one host"
+    "--delay",
+    default=0.0,
+    show_default=True,
+    type=Seconds(inclusive=True),
+    help="Seconds between requests to one host",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON")
 @click.option("--sarif", "as_sarif", is_flag=True, help="Print the report as SARIF 2.1.0")
