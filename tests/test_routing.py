@@ -134,12 +134,20 @@ def test_callback_cache_is_bounded_and_expires() -> None:
         calls.append(origin)
         return True
 
-    engine = Engine(Policy(allow_origin_callback=allow, origin_cache_size=10, origin_cache_ttl=0))
+    bounded = Engine(Policy(allow_origin_callback=allow, origin_cache_size=10, origin_cache_ttl=3600))
     for i in range(100):
-        engine.decide("GET", f"https://h{i}.example")
-    assert len(engine._dynamic._answers) <= 10  # type: ignore[union-attr]
-    engine.decide("GET", "https://h99.example")
-    assert calls.count("https://h99.example") == 2  # ttl 0: asked again
+        bounded.decide("GET", f"https://h{i}.example")
+    assert 0 < len(bounded._dynamic._answers) <= 10  # type: ignore[union-attr]
+    bounded.decide("GET", "https://h99.example")
+    assert calls.count("https://h99.example") == 1  # remembered
+    bounded.decide("GET", "https://h0.example")
+    assert calls.count("https://h0.example") == 2  # evicted by the bound: asked again
+
+    calls.clear()
+    expiring = Engine(Policy(allow_origin_callback=allow, origin_cache_size=10, origin_cache_ttl=0))
+    expiring.decide("GET", "https://h1.example")
+    expiring.decide("GET", "https://h1.example")
+    assert calls.count("https://h1.example") == 2  # ttl 0: asked again
 
 
 def test_async_callback_through_asgi() -> None:
