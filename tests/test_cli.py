@@ -92,3 +92,9 @@ def test_durations_must_be_finite_and_positive(option: list[str], value: str) ->
 def test_a_delay_may_be_zero_but_not_negative() -> None:
     line = _one_line_error(["scan", "--delay", "-1", "http://127.0.0.1:9/"])
     assert "a number of seconds at least 0" in line
+
+
+@pytest.mark.parametrize("command", ["check", "scan"])
+def test_a_header_without_a_colon_is_one_line(command: str) -> None:
+    line = _one_line_error([command, "-H", "X-Token", "http://127.0.0.1:9/", "--origin", "http://127.0.0.1:1"])
+    assert line == f"corsight {command}: error: Invalid value for '-H' / '--header': 'X-Token' is not 'Name: value'"

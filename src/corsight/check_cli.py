@@ -13,24 +13,19 @@ from rich.table import Table
 
 from corsight import safetext
 from corsight.check import MAX_TIMEOUT, SERVERS, CheckError, CheckResult, check
-from corsight.clierror import Seconds, fail
+from corsight.clierror import HeaderLine, Seconds, fail
 from corsight.safetext import styled
 
 CORS_HEADER_PREFIXES = ("access-control-", "origin", "vary", "location")
-
-
-def _parse_header(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition(":")
-    if not sep or not name.strip():
-        raise click.BadParameter(f"{text!r} is not 'Name: value'", param_hint="-H/--header")
-    return name.strip(), value.strip()
 
 
 @click.command("check")
 @click.argument("url")
 @click.option("--origin", required=True, help="The page's origin, e.g. https://app.example.com")
 @click.option("-X", "--request", "method", default="GET", show_default=True, help="HTTP method")
-@click.option("-H", "--header", "headers", multiple=True, help="Request header 'Name: value'")
+@click.option(
+    "-H", "--header", "headers", multiple=True, type=HeaderLine(), help="Request header 'Name: value'"
+)
 @click.option(
     "--credentials",
     type=click.Choice(["omit", "same-origin", "include"]),
@@ -53,7 +48,7 @@ def check_command(
     url: str,
     origin: str,
     method: str,
-    headers: tuple[str, ...],
+    headers: tuple[tuple[str, str], ...],
     credentials: str,
     body: str | None,
     send: bool,
@@ -62,13 +57,12 @@ def check_command(
     timeout: float,
 ) -> None:
     """Would a browser let a page of ORIGIN read URL? Sends what Chromium would send."""
-    parsed = [_parse_header(h) for h in headers]
     try:
         result = check(
             url,
             origin=origin,
             method=method,
-            headers=parsed,
+            headers=list(headers),
             credentials=credentials,  # type: ignore[arg-type]
             body=body,
             send=send,

@@ -1,7 +1,8 @@
-"""How every ``corsight`` command reports input it cannot use or a failure before any
-result: one line ``corsight <command>: error: <what>`` on stderr and exit status 2, never a
-traceback (statuses 0 and 1 are each command's verdict). The message often quotes what a
-server or a file said: it is shown :func:`~corsight.safetext.visible`, on one line."""
+"""What every ``corsight`` command shares: its exit statuses, how it reports input it cannot use
+(one line ``corsight <command>: error: <what>`` on stderr and status 2, never a traceback), and
+the option types several commands take (``-H`` header lines, durations). An error message often
+quotes what a server or a file said: it is shown :func:`~corsight.safetext.visible`, on one
+line."""
 
 from __future__ import annotations
 
@@ -13,13 +14,36 @@ import click
 
 from corsight.safetext import visible
 
+#: Exit statuses, the same for every command: the verdict (allowed / blocked, or no finding at
+#: the --fail-on level / a finding), a usage or network error, and an interrupt (the shell's).
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+EXIT_INTERRUPTED = 130
+
 
 def fail(command: str, message: str) -> NoReturn:
     """Print ``message`` as ``command``'s one-line error and exit with status 2 (``command``
     empty for the ``corsight`` group itself)."""
     who = f"corsight {command}" if command else "corsight"
     click.echo(f"{who}: error: {visible(message)}", err=True)
-    sys.exit(2)
+    sys.exit(EXIT_USAGE)
+
+
+class HeaderLine(click.ParamType):  # type: ignore[type-arg, unused-ignore]
+    """A ``-H 'Name: value'`` option, as curl takes it: the name and the value, trimmed."""
+
+    name = "'Name: value'"
+
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> tuple[str, str]:
+        if isinstance(value, tuple):
+            return value  # already converted (a default)
+        name, sep, text = str(value).partition(":")
+        if not sep or not name.strip():
+            self.fail(f"{value!r} is not 'Name: value'", param, ctx)
+        return name.strip(), text.strip()
 
 
 class Seconds(click.ParamType):  # type: ignore[type-arg, unused-ignore]

@@ -224,7 +224,7 @@ def _req(name: str) -> str:
 
 
 def _origin_allowed(plan: Plan, present: str, matches: Callable[[str], str]) -> str:
-    """"The Origin is allowed" in a config language, given its test that Origin is present and
+    """ "The Origin is allowed" in a config language, given its test that Origin is present and
     its expression for "Origin matches this regex" (Apache's ap_expr, Caddy's CEL)."""
     if plan.any_origin:
         return f"({present})"

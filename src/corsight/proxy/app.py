@@ -309,7 +309,7 @@ class ProxyApp:
         if new.origin != self.upstream.origin:
             return location
         prefix = self.upstream.path.rstrip("/")
-        path = new.path[len(prefix):] if prefix and new.path.startswith(prefix) else new.path
+        path = new.path[len(prefix) :] if prefix and new.path.startswith(prefix) else new.path
         return base + (path if path.startswith("/") else "/" + path)
 
     def _final_url(self, scope: Scope, target: Target, redirected: bool) -> str:

@@ -44,8 +44,12 @@ def _many(*names: str, **kw: Any) -> Callable[[Callable[..., Any]], Callable[...
 @_many("--expose-header", "expose_headers", metavar="NAME", help="Response header script may read [all]")
 @click.option("--allow-credentials", is_flag=True, default=None, help="Let pages send cookies")
 @click.option("--max-age", type=int, help="Seconds browsers may cache a preflight [600]")
-@click.option("--allow-private-network", is_flag=True, default=None,
-              help="Answer Private Network Access preflights (public pages calling a local proxy)")
+@click.option(
+    "--allow-private-network",
+    is_flag=True,
+    default=None,
+    help="Answer Private Network Access preflights (public pages calling a local proxy)",
+)
 @_many("--require-header", "require_headers", metavar="NAME", help="Requests must carry one of these headers")
 @click.option("--rate-limit-origin", metavar="RATE", help="Per page origin, e.g. '600/hour'")
 @click.option("--rate-limit-client", metavar="RATE", help="Per client address, e.g. '10/second;1000/hour'")
@@ -121,9 +125,7 @@ def serve(config: ProxyConfig) -> None:
     )
     where = f"{config.upstream}" if config.upstream else "any public http(s) URL"
     host = f"[{config.host}]" if ":" in config.host else config.host
-    click.echo(
-        f"corsight proxy ({config.mode} mode, to {where}) on http://{host}:{config.port}", err=True
-    )
+    click.echo(f"corsight proxy ({config.mode} mode, to {where}) on http://{host}:{config.port}", err=True)
     try:
         server.run()
     except OSError as exc:  # pragma: no cover - e.g. address in use

@@ -230,7 +230,7 @@ def read_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
     for key, text in environ.items():
         if not key.startswith(ENV_PREFIX):
             continue
-        name = key[len(ENV_PREFIX):].lower()
+        name = key[len(ENV_PREFIX) :].lower()
         if name not in FIELDS:
             raise ConfigError(f"environment: unknown setting {key}")
         out[name] = parse_text(name, text, f"environment {key}")

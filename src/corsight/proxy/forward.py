@@ -70,9 +70,7 @@ class Forwarder:
     ) -> None:
         self.rules = rules
         self.resolver = resolver or system_resolver
-        self.timeout = aiohttp.ClientTimeout(
-            total=None, sock_connect=connect_timeout, sock_read=read_timeout
-        )
+        self.timeout = aiohttp.ClientTimeout(total=None, sock_connect=connect_timeout, sock_read=read_timeout)
         self.connect_timeout = connect_timeout
         self.ssl = ssl.create_default_context()
         if ca_file is not None:
@@ -84,9 +82,7 @@ class Forwarder:
     @property
     def session(self) -> aiohttp.ClientSession:
         if self._session is None:
-            connector = aiohttp.TCPConnector(
-                limit=0, ssl=self.ssl, keepalive_timeout=15, use_dns_cache=False
-            )
+            connector = aiohttp.TCPConnector(limit=0, ssl=self.ssl, keepalive_timeout=15, use_dns_cache=False)
             self._session = aiohttp.ClientSession(
                 connector=connector,
                 cookie_jar=aiohttp.DummyCookieJar(),  # the proxy never keeps cookies itself

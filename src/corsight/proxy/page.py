@@ -29,7 +29,7 @@ def usage_page(config: ProxyConfig, base: str) -> str:
     if config.upstream is None:
         how = (
             f"<p>Put the full URL of the API after this proxy's address:</p>"
-            f"<pre>fetch(\"{b}/https://api.example.com/items?page=2\")</pre>"
+            f'<pre>fetch("{b}/https://api.example.com/items?page=2")</pre>'
             "<p>Only <code>http</code> and <code>https</code> URLs are proxied. Addresses on loopback, "
             "private networks, link-local (cloud metadata), multicast and reserved ranges are refused "
             "unless the operator allowed them, after DNS resolution and on every redirect.</p>"
@@ -37,7 +37,7 @@ def usage_page(config: ProxyConfig, base: str) -> str:
     else:
         how = (
             f"<p>Every path under this proxy goes to its one upstream:</p>"
-            f"<pre>fetch(\"{b}/items?page=2\")   // reaches the upstream's /items?page=2</pre>"
+            f'<pre>fetch("{b}/items?page=2")   // reaches the upstream\'s /items?page=2</pre>'
         )
     rows = [
         ("pages allowed to call it", _items(config.allow_origins + config.allow_origin_regex)),

@@ -27,9 +27,7 @@ class Refusal:
 class RateLimiter:
     """Checks a request's origin and client address against the configured limits."""
 
-    def __init__(
-        self, per_origin: str | None, per_client: str | None, redis_url: str | None = None
-    ) -> None:
+    def __init__(self, per_origin: str | None, per_client: str | None, redis_url: str | None = None) -> None:
         self.per_origin: list[RateLimitItem] = parse_many(per_origin) if per_origin else []
         self.per_client: list[RateLimitItem] = parse_many(per_client) if per_client else []
         self.storage: Storage

@@ -11,7 +11,7 @@ from typing import IO, Any
 
 import click
 
-from corsight.clierror import Seconds
+from corsight.clierror import HeaderLine, Seconds
 from corsight.safetext import console, dumps
 from corsight.scan.runner import ScanOptions, ScanReport, run, scan_async
 from corsight.scan.sarif import to_sarif
@@ -19,13 +19,6 @@ from corsight.scan.severity import Severity
 from corsight.scan.transport import ResolveError, TransportOptions, parse_resolve
 
 FAIL_ON = ("high", "medium", "low", "info", "never")
-
-
-def _header(text: str) -> tuple[str, str]:
-    name, sep, value = text.partition(":")
-    if not sep or not name.strip() or any(c in text for c in "\r\n"):
-        raise click.BadParameter(f"{text!r} is not 'Name: value'", param_hint="-H/--header")
-    return name.strip(), value.strip()
 
 
 def _lines(stream: IO[str]) -> list[str]:
@@ -52,7 +45,14 @@ def failed(report: ScanReport, fail_on: str) -> bool:
 @click.command("scan")
 @click.argument("urls", nargs=-1)
 @click.option("-i", "--input", "input_file", type=click.File("r"), help="Read URLs from FILE ('-': stdin)")
-@click.option("-H", "--header", "headers", multiple=True, help="Extra request header, e.g. 'Cookie: s=1'")
+@click.option(
+    "-H",
+    "--header",
+    "headers",
+    multiple=True,
+    type=HeaderLine(),
+    help="Extra request header, e.g. 'Cookie: s=1'",
+)
 @click.option("--resolve", multiple=True, metavar="HOST:PORT:ADDR", help="Connect to ADDR for HOST:PORT")
 @click.option(
     "--origin",
@@ -84,7 +84,7 @@ def failed(report: ScanReport, fail_on: str) -> bool:
 def scan_command(
     urls: tuple[str, ...],
     input_file: IO[str] | None,
-    headers: tuple[str, ...],
+    headers: tuple[tuple[str, str], ...],
     resolve: tuple[str, ...],
     trusted: tuple[str, ...],
     internal: bool,
@@ -124,7 +124,7 @@ def scan_command(
             delay=max(0.0, delay),
             verify=verify,
             resolve=table,
-            headers=[_header(h) for h in headers],
+            headers=list(headers),
         ),
         trusted_origins=trusted,
         internal=internal,
