@@ -76,6 +76,12 @@ class LazyGroup(click.Group):
             ctx.fail(f"No such command '{name}'.{hint}")
         return super().resolve_command(ctx, args)
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:  # `corsight --bogus`: one line too
+            fail("", exc.format_message())
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
