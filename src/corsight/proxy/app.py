@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import quote, urljoin
 
 import aiohttp
 
@@ -26,7 +26,7 @@ from corsight.proxy.config import FINAL_URL_HEADER, ProxyConfig
 from corsight.proxy.forward import BODY_HEADERS, BodyState, Forwarder, Resolver, UpstreamError
 from corsight.proxy.page import usage_page
 from corsight.proxy.ratelimit import RateLimiter
-from corsight.proxy.targets import Target, TargetError, parse_target
+from corsight.proxy.targets import Target, TargetError, origin_form, parse_target, upstream_target
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -189,17 +189,13 @@ class ProxyApp:
         await self._proxy(scope, receive, send, method, target, decision, result)
 
     def _target(self, scope: Scope) -> Target:
-        raw = scope.get("raw_path") or scope["path"].encode("utf-8")
-        path = raw.decode("latin-1")
-        query = scope.get("query_string", b"").decode("latin-1")
-        if self.upstream is None:
-            url = path[1:] + (f"?{query}" if query else "")
-            if not url:
-                raise TargetError("no target URL; put it after the proxy's slash")
-            return parse_target(url)
-        full = self.upstream.path.rstrip("/") + path + (f"?{query}" if query else "")
-        u = self.upstream
-        return Target(u.scheme, u.host, u.port, full, u.ip)
+        target = origin_form(_raw_path(scope), scope.get("query_string") or b"")
+        if self.upstream is not None:
+            return upstream_target(self.upstream, target)
+        url = target[1:]  # open mode: the target URL is the path after the proxy's slash
+        if not url:
+            raise TargetError("no target URL; put it after the proxy's slash")
+        return parse_target(url)
 
     async def _health(self, send: Send, decision: Decision, result: Result) -> None:
         status = {"status": "ok", "mode": self.config.mode, "uptime": round(time.time() - self.started, 1)}
@@ -317,7 +313,7 @@ class ProxyApp:
             return target.url
         if not redirected:  # the URL the browser asked for
             query: bytes = scope.get("query_string") or b""
-            path: str = (scope.get("raw_path") or scope["path"].encode("utf-8")).decode("latin-1")
+            path = _raw_path(scope).decode("latin-1")
             return _base_url(scope) + path + ("?" + query.decode("latin-1") if query else "")
         return self._rewrite_location(scope, target.url, target)
 
@@ -480,6 +476,13 @@ async def _request_body(receive: Receive, state: BodyState) -> AsyncIterator[byt
         if not message.get("more_body", False):
             state.done = True
             return
+
+
+def _raw_path(scope: Scope) -> bytes:
+    raw: bytes | None = scope.get("raw_path")
+    if raw is None:  # optional in ASGI: the decoded path, encoded again as browsers do
+        raw = quote(scope["path"], safe="/:@!$&'()*+,;=-._~").encode("ascii")
+    return raw
 
 
 def _header(scope: Scope, name: bytes) -> str | None:
