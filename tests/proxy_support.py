@@ -14,6 +14,7 @@ from typing import Any
 
 from corsight.proxy import ProxyConfig, create_app
 from corsight.proxy.forward import Resolver
+from corsight.proxy.server import uvicorn_options
 from tests.servers import free_port, serve_asgi
 
 #: The HTTP implementations uvicorn offers; security tests run under each.
@@ -22,17 +23,17 @@ HTTP_IMPLEMENTATIONS = ("h11", "httptools")
 
 @contextlib.contextmanager
 def serve_proxy(
-    config: ProxyConfig | None = None, *, resolver: Resolver | None = None, http: str = "auto", **settings: Any
+    config: ProxyConfig | None = None, *, resolver: Resolver | None = None, **settings: Any
 ) -> Iterator[str]:
-    """The proxy under uvicorn (lifespan on, so its client session is closed) on loopback;
-    ``http`` picks uvicorn's HTTP implementation."""
+    """The proxy under uvicorn (lifespan on, so its client session is closed) on loopback,
+    served as the command serves it (its ``http`` setting picks uvicorn's HTTP implementation)."""
 
     if config is None:
         settings.setdefault("access_log", "off")
         config = ProxyConfig(**settings)
     app = create_app(config, resolver=resolver)
     with serve_asgi(app, log_level="error", lifespan="on", proxy_headers=False, timeout_graceful_shutdown=2,
-                    http=http) as url:  # fmt: skip
+                    **uvicorn_options(config)) as url:  # fmt: skip
         yield url
 
 

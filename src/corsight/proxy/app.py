@@ -115,8 +115,8 @@ class ProxyApp:
         method = scope["method"]
         decision = self.engine.decide(method, origin, request_method, request_headers, private_network)
         entry: dict[str, Any] = {"method": method, "origin": origin, "cors": decision.kind.value}
-        client = scope.get("client")
-        client_host = client[0] if client else None
+        peer = scope.get("client")
+        client_host = hdrs.client_address(scope["headers"], peer[0] if peer else None, self.config.trusted)
         entry["client"] = client_host
         result = Result()
         try:
@@ -165,6 +165,11 @@ class ProxyApp:
             result.log["error"] = "require-header"
             await reply(send, decision, 400, f"missing required request header; send one of: {names}\n"
                         .encode(), result)  # fmt: skip
+            return
+        if self._shared_origin and b"service-worker" in present:
+            # A browser fetching a service worker script: never installable on the shared origin.
+            result.log["error"] = "service-worker"
+            await reply(send, decision, 403, b"service worker scripts are not served in open mode\n", result)
             return
         if self.limiter.active:
             try:
@@ -215,35 +220,38 @@ class ProxyApp:
         decision: Decision, result: Result,
     ) -> None:  # fmt: skip
         config = self.config
-        length: int | None = None
-        chunked = False
-        for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit():
-                length = int(value)
-            elif name == b"transfer-encoding":
-                chunked = True
-        if length is not None and length > config.max_request_bytes:
+        peer = scope["client"][0] if scope.get("client") else None
+        try:
+            framing = hdrs.request_framing(scope["headers"])
+            headers = hdrs.request_headers(
+                scope["headers"],
+                host=target.netloc,
+                cookies=config.cookies,
+                forwarded=config.forwarded,
+                client=peer,
+                proto=scope.get("scheme", "http"),
+                proxy_host=_header(scope, b"host"),
+                trusted_peer=hdrs.is_trusted(peer, config.trusted),
+            )
+        except hdrs.HeaderError as exc:
+            result.log["error"] = str(exc)
+            await reply(send, decision, exc.status, f"{exc}\n".encode(), result)
+            return
+        if framing.length is not None and framing.length > config.max_request_bytes:
             await reply(send, decision, 413, f"request body larger than {config.max_request_bytes} bytes\n"
                         .encode(), result)  # fmt: skip
             return
         state = BodyState(config.max_request_bytes)
-        body = _request_body(receive, state) if chunked or length else None
-        proxy_host = _header(scope, b"host")
-        headers = hdrs.request_headers(
-            scope["headers"],
-            host=target.netloc,
-            cookies=config.cookies,
-            forwarded=config.forwarded,
-            client=scope["client"][0] if scope.get("client") else None,
-            proto=scope.get("scheme", "http"),
-            proxy_host=proxy_host,
-        )
-        if length is not None:
-            headers.append(("Content-Length", str(length)))
+        body = _request_body(receive, state) if framing.has_body else None
+        if framing.length is not None:
+            # The proxy states the framing itself: a length when the client sent one, else
+            # none, and the client library sends the streamed body chunked.
+            headers.append(("Content-Length", str(framing.length)))
+        deadline = None if config.response_timeout is None else time.monotonic() + config.response_timeout
         hops = 0
         while True:
             try:
-                response = await self.forwarder.send(method, target, headers, body)
+                response = await self.forwarder.send(method, target, headers, body, deadline=deadline)
             except (TargetError, UpstreamError) as exc:
                 await self._failed(send, decision, result, state, exc, redirected=hops > 0)
                 return
@@ -329,9 +337,15 @@ class ProxyApp:
                 await reply(send, decision, 502, f"upstream response larger than {limit} bytes\n".encode(),
                             result)  # fmt: skip
                 return
-            raw = hdrs.response_headers(
-                response.raw_headers, cookies=config.cookies, shared_origin=self._shared_origin
-            )
+            try:
+                raw = hdrs.response_headers(
+                    response.raw_headers, cookies=config.cookies, shared_origin=self._shared_origin,
+                    source=target.origin,
+                )  # fmt: skip
+            except hdrs.HeaderError as exc:
+                result.log["error"] = str(exc)
+                await reply(send, decision, exc.status, f"{exc}\n".encode(), result)
+                return
             if response.status in REDIRECTS:
                 raw = [
                     (n, self._rewrite_location(scope, v.decode("latin-1"), target).encode("latin-1"))
@@ -345,8 +359,8 @@ class ProxyApp:
                 # be answered with a status.
                 try:
                     data = await response.read()
-                except asyncio.TimeoutError:
-                    stalled = f"{target.origin} stalled in the response body\n"
+                except (asyncio.TimeoutError, TimeoutError):
+                    stalled = f"{target.origin} stalled in the response body or passed the deadline\n"
                     await reply(send, decision, 504, stalled.encode(), result)
                     return
                 except aiohttp.ClientError as exc:
@@ -385,7 +399,7 @@ class ProxyApp:
                     if limit is not None and sent > limit:
                         raise ResponseAborted(f"upstream response passed {limit} bytes")
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            except (aiohttp.ClientError, TimeoutError) as exc:
+            except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError) as exc:
                 result.log["error"] = f"upstream body: {type(exc).__name__}"
                 raise ResponseAborted(str(exc) or type(exc).__name__) from None
             except ResponseAborted as exc:

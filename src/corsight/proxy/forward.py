@@ -157,8 +157,20 @@ class Forwarder:
         target: Target,
         headers: Iterable[tuple[str, str]],
         body: AsyncIterator[bytes] | None,
+        *,
+        deadline: float | None = None,
     ) -> aiohttp.ClientResponse:
-        """Send one request (no redirect following) and return the response, body unread."""
+        """Send one request (no redirect following) and return the response, body unread.
+
+        ``deadline`` (:func:`time.monotonic`) bounds the whole exchange, reading the body
+        included: past it, waiting for the response is a 504 and reading the body fails."""
+        timeout = self.timeout
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise UpstreamError(504, f"{target.origin} did not answer within the response deadline")
+            timeout = aiohttp.ClientTimeout(total=remaining, sock_connect=self.timeout.sock_connect,
+                                            sock_read=self.timeout.sock_read)  # fmt: skip
         address = await self.address(target)
         url = connection_url(target, address)
         sni = target.host if target.scheme == "https" and target.ip is None else None
@@ -172,6 +184,7 @@ class Forwarder:
                 server_hostname=sni,
                 compress=None,
                 chunked=None,
+                timeout=timeout,
             )
         except asyncio.TimeoutError:
             raise UpstreamError(504, f"{target.origin} did not answer in time") from None
