@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import select
 import socket
 import time
 from collections.abc import Iterator
@@ -59,16 +60,12 @@ def drip(sock: socket.socket, data: bytes, gap: float, budget: float) -> float:
         except OSError:
             break
         time.sleep(gap)
-        sock.setblocking(False)
-        try:
-            if sock.recv(1, socket.MSG_PEEK) == b"":
+        if select.select([sock], [], [], 0)[0]:
+            try:
+                if sock.recv(1, socket.MSG_PEEK) == b"":
+                    break  # closed by the server
+            except OSError:
                 break
-        except BlockingIOError:
-            pass
-        except OSError:
-            break
-        finally:
-            sock.setblocking(True)
     return time.monotonic() - started
 
 
