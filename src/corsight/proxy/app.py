@@ -155,6 +155,12 @@ class ProxyApp:
             body = usage_page(self.config, _base_url(scope)).encode()
             await reply(send, decision, 200, body, result, b"text/html; charset=utf-8")
             return
+        try:
+            hdrs.check_request(scope["headers"])
+        except hdrs.HeaderError as exc:
+            result.log["error"] = str(exc)
+            await reply(send, decision, exc.status, f"{exc}\n".encode(), result)
+            return
         if decision.kind is Kind.ACTUAL_DENIED:
             # No CORS headers: the browser reports the refusal as a CORS error.
             result.log["error"] = "origin"

@@ -89,6 +89,14 @@ class HeaderError(ValueError):
         self.status = status
 
 
+def check_request(headers: Iterable[tuple[bytes, bytes]]) -> None:
+    """:class:`HeaderError` (400) when any request header is not valid HTTP. Checked once,
+    before anything reads them: some servers (uvicorn with h11) pass control bytes through,
+    and ``Host`` alone is used in ``X-Forwarded-Host``, ``X-Final-Url`` and ``Location``."""
+    for name, value in headers:
+        check_field(name, value, 400, "request")
+
+
 def check_field(name: bytes, value: bytes, status: int, where: str) -> None:
     """:class:`HeaderError` unless ``name`` is a token and ``value`` holds no control byte."""
     if _TOKEN.fullmatch(name) is None:
@@ -193,8 +201,8 @@ def request_headers(
 
     ``client`` is the peer's address; ``trusted_peer`` says it is a trusted proxy, whose
     forwarding headers are kept (its ``X-Forwarded-For`` chain is extended). With
-    ``forwarded`` off no forwarding header is sent at all. A value holding control bytes is a
-    :class:`HeaderError` (400).
+    ``forwarded`` off no forwarding header is sent at all. The headers were checked by
+    :func:`check_request`.
     """
     headers = list(headers)
     drop = REQUEST_DROPPED | connection_tokens(headers)
@@ -206,7 +214,6 @@ def request_headers(
         name = raw_name.lower()
         if name in drop or (is_forwarding(name) and (not keep_forwarding or name == b"x-forwarded-for")):
             continue
-        check_field(name, raw_value, 400, "request")
         out.append((raw_name.decode("latin-1"), raw_value.decode("latin-1")))
     if forwarded:
         chain = _joined(headers, b"x-forwarded-for") if keep_forwarding else None
