@@ -50,7 +50,8 @@ class _HeadLimits(asyncio.Protocol):
             self._head_bytes += len(piece)
             waiting_for = self.cycle
             super().data_received(piece)
-            if self.transport.is_closing():
+            if self.transport.is_closing() or self.transport.get_protocol() is not self:
+                self._stop_timer()  # closed, or upgraded (WebSocket): no more heads here
                 return
             if self.cycle is not waiting_for:  # uvicorn made a new request cycle: a head is complete
                 self._head_bytes = 0
