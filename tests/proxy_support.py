@@ -14,21 +14,46 @@ from typing import Any
 
 from corsight.proxy import ProxyConfig, create_app
 from corsight.proxy.forward import Resolver
+from corsight.proxy.server import uvicorn_options
 from tests.servers import free_port, serve_asgi
+
+#: The HTTP implementations uvicorn offers; security tests run under each.
+HTTP_IMPLEMENTATIONS = ("h11", "httptools")
 
 
 @contextlib.contextmanager
 def serve_proxy(
     config: ProxyConfig | None = None, *, resolver: Resolver | None = None, **settings: Any
 ) -> Iterator[str]:
-    """The proxy under uvicorn (lifespan on, so its client session is closed) on loopback."""
+    """The proxy under uvicorn (lifespan on, so its client session is closed) on loopback,
+    served as the command serves it (its ``http`` setting picks uvicorn's HTTP implementation)."""
 
     if config is None:
         settings.setdefault("access_log", "off")
         config = ProxyConfig(**settings)
     app = create_app(config, resolver=resolver)
-    with serve_asgi(app, log_level="error", lifespan="on", proxy_headers=False, timeout_graceful_shutdown=2) as url:
+    with serve_asgi(app, log_level="error", lifespan="on", proxy_headers=False, timeout_graceful_shutdown=2,
+                    **uvicorn_options(config)) as url:  # fmt: skip
         yield url
+
+
+def raw_exchange(url: str, request: bytes, timeout: float = 5.0) -> bytes:
+    """Send raw bytes to the server at ``url`` and return all it answers until it closes
+    (requests should say ``Connection: close``)."""
+    port = int(url.rsplit(":", 1)[1])
+    with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        s.sendall(request)
+        out = b""
+        with contextlib.suppress(socket.timeout, ConnectionError):
+            while chunk := s.recv(65536):
+                out += chunk
+        return out
+
+
+def status_of(answer: bytes) -> int:
+    """The status code of a raw HTTP/1.1 answer (0 when there is none)."""
+    parts = answer.split(b" ", 2)
+    return int(parts[1]) if len(parts) > 1 and parts[0].startswith(b"HTTP/") and parts[1].isdigit() else 0
 
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]

@@ -138,8 +138,9 @@ def test_hop_by_hop_cookies_and_upstream_cors_headers_do_not_cross(
     sent = r.json()["headers"]
     for name in ("cookie", "x-secret-hop", "proxy-authorization", "te"):
         assert name not in sent
-    # X-Forwarded-*: the client's chain plus the browser's address as the proxy saw it.
-    assert sent["x-forwarded-for"] == "203.0.113.9, 127.0.0.1"
+    # X-Forwarded-*: the browser's address as the proxy saw it; the client's own claim is
+    # dropped (it is not a trusted proxy).
+    assert sent["x-forwarded-for"] == "127.0.0.1"
     assert sent["x-forwarded-proto"] == "http"
     assert sent["x-forwarded-host"] == open_proxy.removeprefix("http://")
     assert "set-cookie" not in r.headers

@@ -121,7 +121,7 @@ def test_request_headers() -> None:
            (b"content-length", b"3"), (b"proxy-authorization", b"x"), (b"te", b"trailers")]  # fmt: skip
     out = request_headers(raw, host="api.test", cookies=False, forwarded=True, client="9.9.9.9",
                           proto="https", proxy_host="proxy:1")  # fmt: skip
-    assert out == [("Host", "api.test"), ("x-token", "t"), ("X-Forwarded-For", "1.2.3.4, 9.9.9.9"),
+    assert out == [("Host", "api.test"), ("x-token", "t"), ("X-Forwarded-For", "9.9.9.9"),
                    ("X-Forwarded-Proto", "https"), ("X-Forwarded-Host", "proxy:1")]  # fmt: skip
     kept = request_headers(raw, host="h", cookies=True, forwarded=False, client="9.9.9.9", proto="http",
                            proxy_host=None)  # fmt: skip
@@ -133,7 +133,8 @@ def test_response_headers() -> None:
            (b"X-Hop", b"1"), (b"Transfer-Encoding", b"chunked"), (b"Access-Control-Allow-Origin", b"*"),
            (b"Alt-Svc", b'h3=":443"'), (b"Strict-Transport-Security", b"max-age=1"), (b"ETag", b'"x"')]  # fmt: skip
     assert response_headers(raw, cookies=False, shared_origin=True) == [
-        (b"content-type", b"text/plain"), (b"etag", b'"x"')]  # fmt: skip
+        (b"content-type", b"text/plain"), (b"etag", b'"x"'),
+        (b"content-security-policy", b"sandbox"), (b"x-content-type-options", b"nosniff")]  # fmt: skip
     kept = response_headers(raw, cookies=True, shared_origin=False)
     assert (b"set-cookie", b"a=b") in kept and (b"strict-transport-security", b"max-age=1") in kept
 
@@ -166,7 +167,12 @@ def test_config_defaults_and_policy() -> None:
      ({"allow_origins": ["*"], "redis_url": "localhost:6379"}, "redis://"),
      ({"allow_origins": ["*"], "upstream": "file:///etc"}, "only http and https"),
      ({"allow_origins": ["*"], "allow_targets": ["a b"]}, "not a host name"),
-     ({"allow_origins": ["*"], "ca_file": "/nonexistent.pem"}, "ca_file")],
+     ({"allow_origins": ["*"], "ca_file": "/nonexistent.pem"}, "ca_file"),
+     ({"allow_origins": ["*"], "trusted_proxies": ["proxy.local"]}, "trusted_proxies"),
+     ({"allow_origins": ["*"], "response_timeout": float("nan")}, "response_timeout"),
+     ({"allow_origins": ["*"], "head_timeout": 0}, "head_timeout"),
+     ({"allow_origins": ["*"], "max_head_bytes": 10}, "max_head_bytes"),
+     ({"allow_origins": ["*"], "http": "zttp"}, "http")],
 )  # fmt: skip
 def test_config_errors_name_the_setting_and_the_fix(settings: dict[str, object], words: str) -> None:
     with pytest.raises(ConfigError) as info:
@@ -191,13 +197,20 @@ def test_config_sources_later_layers_win(tmp_path: Path) -> None:
         read_env({"CORSIGHT_PROXY_NOPE": "1"})
     with pytest.raises(ConfigError, match="not true or false"):
         read_env({"CORSIGHT_PROXY_COOKIES": "maybe"})
+    env = read_env({"CORSIGHT_PROXY_RESPONSE_TIMEOUT": "0", "CORSIGHT_PROXY_HEAD_TIMEOUT": "2.5",
+                    "CORSIGHT_PROXY_TRUSTED_PROXIES": "10.0.0.0/8, ::1", "CORSIGHT_PROXY_HTTP": "h11"})  # fmt: skip
+    config = build_config({"allow_origins": ["*"]}, env)
+    assert config.response_timeout is None and config.head_timeout == 2.5 and config.http == "h11"
+    assert [str(n) for n in config.trusted] == ["10.0.0.0/8", "::1/128"]
 
 
 @pytest.mark.parametrize(
     "args",
     [["--port", "x"], [], ["--allow-origin", "*", "--redirects", "sometimes"], ["--allow-origin", "null*"],
      ["--allow-origin", "*", "--config", "/nonexistent.toml"], ["--nope"],
-     ["--allow-origin", "*", "--allow-method", "TRACE"]],
+     ["--allow-origin", "*", "--allow-method", "TRACE"], ["--allow-origin", "*", "--http", "zttp"],
+     ["--allow-origin", "*", "--trusted-proxy", "x y"], ["--allow-origin", "*", "--response-timeout", "-1"],
+     ["--allow-origin", "*", "--head-timeout", "nan"]],
 )  # fmt: skip
 def test_cli_bad_input_is_one_line_and_exit_2(args: list[str]) -> None:
     result = CliRunner().invoke(proxy_command, args, env={"CORSIGHT_PROXY_PORT": None})

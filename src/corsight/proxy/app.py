@@ -14,7 +14,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
 from http import HTTPStatus
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import quote, urljoin
 
 import aiohttp
 
@@ -26,7 +26,7 @@ from corsight.proxy.config import FINAL_URL_HEADER, ProxyConfig
 from corsight.proxy.forward import BODY_HEADERS, BodyState, Forwarder, Resolver, UpstreamError
 from corsight.proxy.page import usage_page
 from corsight.proxy.ratelimit import RateLimiter
-from corsight.proxy.targets import Target, TargetError, parse_target
+from corsight.proxy.targets import Target, TargetError, origin_form, parse_target, upstream_target
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -115,8 +115,8 @@ class ProxyApp:
         method = scope["method"]
         decision = self.engine.decide(method, origin, request_method, request_headers, private_network)
         entry: dict[str, Any] = {"method": method, "origin": origin, "cors": decision.kind.value}
-        client = scope.get("client")
-        client_host = client[0] if client else None
+        peer = scope.get("client")
+        client_host = hdrs.client_address(scope["headers"], peer[0] if peer else None, self.config.trusted)
         entry["client"] = client_host
         result = Result()
         try:
@@ -155,6 +155,12 @@ class ProxyApp:
             body = usage_page(self.config, _base_url(scope)).encode()
             await reply(send, decision, 200, body, result, b"text/html; charset=utf-8")
             return
+        try:
+            hdrs.check_request(scope["headers"])
+        except hdrs.HeaderError as exc:
+            result.log["error"] = str(exc)
+            await reply(send, decision, exc.status, f"{exc}\n".encode(), result)
+            return
         if decision.kind is Kind.ACTUAL_DENIED:
             # No CORS headers: the browser reports the refusal as a CORS error.
             result.log["error"] = "origin"
@@ -165,6 +171,11 @@ class ProxyApp:
             result.log["error"] = "require-header"
             await reply(send, decision, 400, f"missing required request header; send one of: {names}\n"
                         .encode(), result)  # fmt: skip
+            return
+        if self._shared_origin and b"service-worker" in present:
+            # A browser fetching a service worker script: never installable on the shared origin.
+            result.log["error"] = "service-worker"
+            await reply(send, decision, 403, b"service worker scripts are not served in open mode\n", result)
             return
         if self.limiter.active:
             try:
@@ -189,17 +200,13 @@ class ProxyApp:
         await self._proxy(scope, receive, send, method, target, decision, result)
 
     def _target(self, scope: Scope) -> Target:
-        raw = scope.get("raw_path") or scope["path"].encode("utf-8")
-        path = raw.decode("latin-1")
-        query = scope.get("query_string", b"").decode("latin-1")
-        if self.upstream is None:
-            url = path[1:] + (f"?{query}" if query else "")
-            if not url:
-                raise TargetError("no target URL; put it after the proxy's slash")
-            return parse_target(url)
-        full = self.upstream.path.rstrip("/") + path + (f"?{query}" if query else "")
-        u = self.upstream
-        return Target(u.scheme, u.host, u.port, full, u.ip)
+        target = origin_form(_raw_path(scope), scope.get("query_string") or b"")
+        if self.upstream is not None:
+            return upstream_target(self.upstream, target)
+        url = target[1:]  # open mode: the target URL is the path after the proxy's slash
+        if not url:
+            raise TargetError("no target URL; put it after the proxy's slash")
+        return parse_target(url)
 
     async def _health(self, send: Send, decision: Decision, result: Result) -> None:
         status = {"status": "ok", "mode": self.config.mode, "uptime": round(time.time() - self.started, 1)}
@@ -219,35 +226,38 @@ class ProxyApp:
         decision: Decision, result: Result,
     ) -> None:  # fmt: skip
         config = self.config
-        length: int | None = None
-        chunked = False
-        for name, value in scope["headers"]:
-            if name == b"content-length" and value.isdigit():
-                length = int(value)
-            elif name == b"transfer-encoding":
-                chunked = True
-        if length is not None and length > config.max_request_bytes:
+        peer = scope["client"][0] if scope.get("client") else None
+        try:
+            framing = hdrs.request_framing(scope["headers"])
+            headers = hdrs.request_headers(
+                scope["headers"],
+                host=target.netloc,
+                cookies=config.cookies,
+                forwarded=config.forwarded,
+                client=peer,
+                proto=scope.get("scheme", "http"),
+                proxy_host=_header(scope, b"host"),
+                trusted_peer=hdrs.is_trusted(peer, config.trusted),
+            )
+        except hdrs.HeaderError as exc:
+            result.log["error"] = str(exc)
+            await reply(send, decision, exc.status, f"{exc}\n".encode(), result)
+            return
+        if framing.length is not None and framing.length > config.max_request_bytes:
             await reply(send, decision, 413, f"request body larger than {config.max_request_bytes} bytes\n"
                         .encode(), result)  # fmt: skip
             return
         state = BodyState(config.max_request_bytes)
-        body = _request_body(receive, state) if chunked or length else None
-        proxy_host = _header(scope, b"host")
-        headers = hdrs.request_headers(
-            scope["headers"],
-            host=target.netloc,
-            cookies=config.cookies,
-            forwarded=config.forwarded,
-            client=scope["client"][0] if scope.get("client") else None,
-            proto=scope.get("scheme", "http"),
-            proxy_host=proxy_host,
-        )
-        if length is not None:
-            headers.append(("Content-Length", str(length)))
+        body = _request_body(receive, state) if framing.has_body else None
+        if framing.length is not None:
+            # The proxy states the framing itself: a length when the client sent one, else
+            # none, and the client library sends the streamed body chunked.
+            headers.append(("Content-Length", str(framing.length)))
+        deadline = None if config.response_timeout is None else time.monotonic() + config.response_timeout
         hops = 0
         while True:
             try:
-                response = await self.forwarder.send(method, target, headers, body)
+                response = await self.forwarder.send(method, target, headers, body, deadline=deadline)
             except (TargetError, UpstreamError) as exc:
                 await self._failed(send, decision, result, state, exc, redirected=hops > 0)
                 return
@@ -317,7 +327,7 @@ class ProxyApp:
             return target.url
         if not redirected:  # the URL the browser asked for
             query: bytes = scope.get("query_string") or b""
-            path: str = (scope.get("raw_path") or scope["path"].encode("utf-8")).decode("latin-1")
+            path = _raw_path(scope).decode("latin-1")
             return _base_url(scope) + path + ("?" + query.decode("latin-1") if query else "")
         return self._rewrite_location(scope, target.url, target)
 
@@ -333,9 +343,15 @@ class ProxyApp:
                 await reply(send, decision, 502, f"upstream response larger than {limit} bytes\n".encode(),
                             result)  # fmt: skip
                 return
-            raw = hdrs.response_headers(
-                response.raw_headers, cookies=config.cookies, shared_origin=self._shared_origin
-            )
+            try:
+                raw = hdrs.response_headers(
+                    response.raw_headers, cookies=config.cookies, shared_origin=self._shared_origin,
+                    source=target.origin,
+                )  # fmt: skip
+            except hdrs.HeaderError as exc:
+                result.log["error"] = str(exc)
+                await reply(send, decision, exc.status, f"{exc}\n".encode(), result)
+                return
             if response.status in REDIRECTS:
                 raw = [
                     (n, self._rewrite_location(scope, v.decode("latin-1"), target).encode("latin-1"))
@@ -349,8 +365,8 @@ class ProxyApp:
                 # be answered with a status.
                 try:
                     data = await response.read()
-                except asyncio.TimeoutError:
-                    stalled = f"{target.origin} stalled in the response body\n"
+                except (asyncio.TimeoutError, TimeoutError):
+                    stalled = f"{target.origin} stalled in the response body or passed the deadline\n"
                     await reply(send, decision, 504, stalled.encode(), result)
                     return
                 except aiohttp.ClientError as exc:
@@ -389,7 +405,7 @@ class ProxyApp:
                     if limit is not None and sent > limit:
                         raise ResponseAborted(f"upstream response passed {limit} bytes")
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
-            except (aiohttp.ClientError, TimeoutError) as exc:
+            except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError) as exc:
                 result.log["error"] = f"upstream body: {type(exc).__name__}"
                 raise ResponseAborted(str(exc) or type(exc).__name__) from None
             except ResponseAborted as exc:
@@ -480,6 +496,13 @@ async def _request_body(receive: Receive, state: BodyState) -> AsyncIterator[byt
         if not message.get("more_body", False):
             state.done = True
             return
+
+
+def _raw_path(scope: Scope) -> bytes:
+    raw: bytes | None = scope.get("raw_path")
+    if raw is None:  # optional in ASGI: the decoded path, encoded again as browsers do
+        raw = quote(scope["path"], safe="/:@!$&'()*+,;=-._~").encode("ascii")
+    return raw
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -59,8 +59,11 @@ def _many(*names: str, **kw: Any) -> Callable[[Callable[..., Any]], Callable[...
 @click.option("--max-redirects", type=int, help="Redirects followed at most [5]")
 @click.option("--cookies/--no-cookies", default=None, help="Forward Cookie/Set-Cookie (upstream mode only)")
 @click.option("--forwarded/--no-forwarded", default=None, help="Send X-Forwarded-For/-Proto/-Host [on]")
+@_many("--trusted-proxy", "trusted_proxies", metavar="ADDRESS",
+       help="Proxy in front whose X-Forwarded-* headers are kept (address or network)")
 @click.option("--connect-timeout", type=float, help="Seconds to connect upstream [10]")
 @click.option("--read-timeout", type=float, help="Seconds the upstream may stay silent [30]")
+@click.option("--response-timeout", type=float, help="Seconds for a whole upstream response; 0: none [300]")
 @click.option("--max-request-bytes", type=int, help="Largest request body [10 MiB]")
 @click.option("--max-response-bytes", type=int, help="Largest response body [no limit]")
 @click.option("--ca-file", help="Also trust the CA certificates in this PEM file")
@@ -69,6 +72,9 @@ def _many(*names: str, **kw: Any) -> Callable[[Callable[..., Any]], Callable[...
 @click.option("--access-log", metavar="PATH", help="JSON-lines access log: '-' stdout, a file, or 'off'")
 @click.option("--health-path", help="Health endpoint [/__corsight/health]")
 @click.option("--graceful-timeout", type=float, help="Seconds to finish requests on shutdown [10]")
+@click.option("--head-timeout", type=float, help="Seconds a client has to send a request head [10]")
+@click.option("--max-head-bytes", type=int, help="Largest request head (request line and headers) [65536]")
+@click.option("--http", type=click.Choice(["auto", "httptools", "h11"]), help="uvicorn's HTTP parser [auto]")
 @click.option("--print-config", is_flag=True, help="Print the resulting settings as JSON and exit")
 def proxy_command(config_file: str | None, print_config: bool, **flags: Any) -> None:
     """A CORS proxy for APIs you cannot change (open mode, or --upstream URL).
@@ -106,6 +112,7 @@ def serve(config: ProxyConfig) -> None:
     import uvicorn
 
     from corsight.proxy.app import create_app
+    from corsight.proxy.server import uvicorn_options
 
     app = create_app(config)
     server = uvicorn.Server(
@@ -113,6 +120,7 @@ def serve(config: ProxyConfig) -> None:
             app,
             host=config.host,
             port=config.port,
+            **uvicorn_options(config),
             log_level="warning",
             access_log=False,  # ours is the JSON access log
             lifespan="on",

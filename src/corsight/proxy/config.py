@@ -8,6 +8,7 @@ and the fix; nothing is checked again at request time.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import sys
 from collections.abc import Mapping
@@ -17,12 +18,15 @@ from typing import Any
 
 from corsight.errors import PolicyError
 from corsight.policy import Policy
-from corsight.proxy.targets import AllowedTarget, TargetError, TargetRules, parse_target
+from corsight.proxy.targets import AllowedTarget, IPNetwork, TargetError, TargetRules, parse_target
 
 ENV_PREFIX = "CORSIGHT_PROXY_"
 
 #: The header that tells script the URL finally fetched (after redirects).
 FINAL_URL_HEADER = "X-Final-Url"
+
+#: uvicorn's HTTP/1.1 implementations the proxy can be served with ("auto": httptools if installed).
+HTTP_IMPLEMENTATIONS = ("auto", "httptools", "h11")
 
 
 class ConfigError(ValueError):
@@ -54,8 +58,10 @@ class ProxyConfig:
     max_redirects: int = 5
     cookies: bool = False
     forwarded: bool = True
+    trusted_proxies: tuple[str, ...] = ()
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
+    response_timeout: float | None = 300.0
     max_request_bytes: int = 10 * 1024 * 1024
     max_response_bytes: int | None = None
     ca_file: str | None = None
@@ -65,14 +71,18 @@ class ProxyConfig:
     access_log: str = "-"  # "-" stdout, "off", or a file path
     health_path: str = "/__corsight/health"
     graceful_timeout: float = 10.0
+    head_timeout: float = 10.0
+    max_head_bytes: int = 64 * 1024
+    http: str = "auto"  # uvicorn's HTTP implementation: "auto", "httptools" or "h11"
 
     # derived, filled in by __post_init__
     policy: Policy = field(init=False, repr=False, compare=False)
     rules: TargetRules = field(init=False, repr=False, compare=False)
+    trusted: tuple[IPNetwork, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for name in ("allow_origins", "allow_origin_regex", "allow_methods", "allow_headers",
-                     "expose_headers", "require_headers", "allow_targets"):  # fmt: skip
+                     "expose_headers", "require_headers", "allow_targets", "trusted_proxies"):  # fmt: skip
             value = getattr(self, name)
             if isinstance(value, str) or not all(isinstance(v, str) for v in value):
                 raise ConfigError(f"{name}: expected a list of strings, got {value!r}")
@@ -87,6 +97,14 @@ class ProxyConfig:
         _check_number("max_redirects", self.max_redirects, 0, 20, int)
         _check_number("connect_timeout", self.connect_timeout, 0.001, 3600, float)
         _check_number("read_timeout", self.read_timeout, 0.001, 86400, float)
+        if self.response_timeout is not None:
+            _check_number("response_timeout", self.response_timeout, 0, 86400, float)
+            if self.response_timeout == 0:  # 0 means no deadline, as "none" does
+                object.__setattr__(self, "response_timeout", None)
+        _check_number("head_timeout", self.head_timeout, 0.001, 3600, float)
+        _check_number("max_head_bytes", self.max_head_bytes, 1024, 2**24, int)
+        if self.http not in HTTP_IMPLEMENTATIONS:
+            raise ConfigError(f"http: {self.http!r} is not one of {', '.join(HTTP_IMPLEMENTATIONS)}")
         _check_number("graceful_timeout", self.graceful_timeout, 0, 3600, float)
         _check_number("max_request_bytes", self.max_request_bytes, 0, 2**62, int)
         if self.max_response_bytes is not None:
@@ -130,6 +148,15 @@ class ProxyConfig:
             # The operator chose this upstream: reaching it is allowed whatever its address.
             allowed.append(AllowedTarget(target.host, None, target.port))
         object.__setattr__(self, "rules", TargetRules(tuple(allowed)))
+        trusted = []
+        for text in self.trusted_proxies:
+            try:
+                trusted.append(ipaddress.ip_network(text.strip(), strict=False))
+            except ValueError:
+                raise ConfigError(
+                    f"trusted_proxies: {text!r} is not an IP address or network (e.g. 127.0.0.1, 10.0.0.0/8)"
+                ) from None
+        object.__setattr__(self, "trusted", tuple(trusted))
         object.__setattr__(self, "policy", self._policy())
 
     def _policy(self) -> Policy:
@@ -192,7 +219,7 @@ FIELDS = {f.name: f for f in dataclasses.fields(ProxyConfig) if f.init}
 _LISTS = {n for n, f in FIELDS.items() if str(f.type).startswith("tuple")}
 _BOOLS = {n for n, f in FIELDS.items() if f.type == "bool"}
 _INTS = {n for n, f in FIELDS.items() if f.type in ("int", "int | None")}
-_FLOATS = {n for n, f in FIELDS.items() if f.type == "float"}
+_FLOATS = {n for n, f in FIELDS.items() if f.type in ("float", "float | None")}
 _OPTIONAL = {n for n, f in FIELDS.items() if "None" in str(f.type)}
 
 

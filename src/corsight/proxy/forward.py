@@ -56,6 +56,21 @@ class BodyState:
     done: bool = False
 
 
+def connection_url(target: Target, address: IPAddress) -> URL:
+    """The URL the client connects to for ``target``: built from parts (the checked address,
+    the target's scheme, port, path and query), never by joining strings, and checked once
+    built, so that nothing in a path can move the connection to another host."""
+    host = f"[{address.compressed}]" if address.version == 6 else address.compressed
+    path, _, query = target.path.partition("?")
+    url = URL.build(scheme=target.scheme, host=host, port=target.port, path=path, query_string=query,
+                    encoded=True)  # fmt: skip
+    if (url.raw_host, url.port, url.scheme, url.user, url.password, url.raw_path_qs, url.fragment) != (
+        address.compressed, target.port, target.scheme, None, None, target.path, ""
+    ):
+        raise TargetError(f"refused to send {target.path[:100]!r}: it would not reach {target.origin}")
+    return url
+
+
 class Forwarder:
     """The upstream side of the proxy: a pooled HTTP client and the checked resolver."""
 
@@ -76,7 +91,6 @@ class Forwarder:
         if ca_file is not None:
             self.ssl.load_verify_locations(ca_file)
         self._dns: dict[str, tuple[float, list[IPAddress]]] = {}
-        self._prefixes: dict[tuple[str, IPAddress, int], str] = {}
         self._session: aiohttp.ClientSession | None = None
 
     @property
@@ -139,18 +153,22 @@ class Forwarder:
         target: Target,
         headers: Iterable[tuple[str, str]],
         body: AsyncIterator[bytes] | None,
+        *,
+        deadline: float | None = None,
     ) -> aiohttp.ClientResponse:
-        """Send one request (no redirect following) and return the response, body unread."""
+        """Send one request (no redirect following) and return the response, body unread.
+
+        ``deadline`` (:func:`time.monotonic`) bounds the whole exchange, reading the body
+        included: past it, waiting for the response is a 504 and reading the body fails."""
+        timeout = self.timeout
+        if deadline is not None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise UpstreamError(504, f"{target.origin} did not answer within the response deadline")
+            timeout = aiohttp.ClientTimeout(total=remaining, sock_connect=self.timeout.sock_connect,
+                                            sock_read=self.timeout.sock_read)  # fmt: skip
         address = await self.address(target)
-        key = (target.scheme, address, target.port)
-        prefix = self._prefixes.get(key)
-        if prefix is None:
-            host = f"[{address.compressed}]" if address.version == 6 else address.compressed
-            prefix = f"{target.scheme}://{host}:{target.port}"
-            if len(self._prefixes) >= DNS_CACHE_SIZE:
-                self._prefixes.clear()
-            self._prefixes[key] = prefix
-        url = URL(prefix + target.path, encoded=True)
+        url = connection_url(target, address)
         sni = target.host if target.scheme == "https" and target.ip is None else None
         try:
             return await self.session.request(
@@ -162,6 +180,7 @@ class Forwarder:
                 server_hostname=sni,
                 compress=None,
                 chunked=None,
+                timeout=timeout,
             )
         except asyncio.TimeoutError:
             raise UpstreamError(504, f"{target.origin} did not answer in time") from None

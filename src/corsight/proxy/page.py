@@ -23,6 +23,10 @@ def _size(limit: int | None) -> str:
     return "none" if limit is None else f"{limit} bytes"
 
 
+def _seconds(limit: float | None) -> str:
+    return "none" if limit is None else f"{limit:g} s"
+
+
 def usage_page(config: ProxyConfig, base: str) -> str:
     """HTML explaining how to call this proxy, with its own URL and settings filled in."""
     b = escape(base)
@@ -50,7 +54,8 @@ def usage_page(config: ProxyConfig, base: str) -> str:
         ("cookies", "forwarded" if config.cookies else "stripped in both directions"),
         ("request body limit", f"{config.max_request_bytes} bytes"),
         ("response body limit", _size(config.max_response_bytes)),
-        ("timeouts", f"connect {config.connect_timeout:g} s, between bytes {config.read_timeout:g} s"),
+        ("timeouts", f"connect {config.connect_timeout:g} s, between bytes {config.read_timeout:g} s, "
+                     f"whole response {_seconds(config.response_timeout)}"),
     ]
     table = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows)
     return (

@@ -5,14 +5,20 @@ and connects to a checked address, so what is checked is what is reached. Addres
 classified from the IANA special-purpose registries written out below, not from
 :mod:`ipaddress`'s ``is_global`` (which calls multicast and NAT64 addresses global), and IPv6
 forms that carry an IPv4 address (mapped, compatible, NAT64, 6to4) are judged by that address.
+
+The request target a client sends is only ever a path: :func:`origin_form` refuses anything
+else, and :func:`upstream_target` joins it to the upstream by parts, so no target can name
+another host (a :class:`Target`'s path always starts with ``/``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import socket
+import string
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import unquote_to_bytes, urlsplit
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -143,8 +149,15 @@ class Target:
     scheme: str
     host: str
     port: int
-    path: str  # path and query, starting with "/"
+    path: str  # path and query: "/" then visible ASCII without "#"
     ip: IPAddress | None  # set when the host is an IP literal
+
+    def __post_init__(self) -> None:
+        # The one invariant that keeps the path a path: whatever builds a Target, a path that
+        # does not start with "/" (or holds a fragment, a space or a control byte) could be
+        # read as part of the authority by whoever joins it to a host.
+        if not self.path.startswith("/") or not _is_visible(self.path):
+            raise TargetError(f"invalid path {self.path[:100]!r}: not '/' then visible ASCII")
 
     @property
     def netloc(self) -> str:
@@ -201,6 +214,61 @@ def parse_target(url: str) -> Target:
     if parts.query:
         path += "?" + parts.query
     return Target(scheme, host, port if port is not None else DEFAULT_PORTS[scheme], path, ip)
+
+
+#: What a request target may hold as sent: visible ASCII but "#" (browsers percent-encode the
+#: rest and never send a fragment).
+_TARGET_CHARS = frozenset(string.printable[:94]) - {"#"}
+_TARGET_BYTES = bytes(sorted(ord(c) for c in _TARGET_CHARS))
+
+
+def _is_visible(text: str) -> bool:
+    return text.isascii() and not text.encode("ascii").translate(None, _TARGET_BYTES)
+
+
+def origin_form(path: bytes, query: bytes) -> str:
+    """The request target the client sent (its raw path and query) as ``/path?query``, once it
+    is a path of visible ASCII; :class:`TargetError` (400) for any other form, such as ``*``,
+    an absolute URL or ``@host/x``: the proxy never takes a host from the request target."""
+    if not path.startswith(b"/"):
+        if path == b"*":
+            raise TargetError("'*' asks about the server itself; the proxy forwards only paths ('/...')")
+        raise TargetError(
+            f"the request target {path[:100].decode('latin-1')!r} is not a path; send a path starting "
+            "with '/' (the proxy never takes a host from the request target)"
+        )
+    if b"?" in path or path.translate(None, _TARGET_BYTES) or query.translate(None, _TARGET_BYTES):
+        raise TargetError("the request target holds whitespace, control, '#', '?' or non-ASCII bytes; "
+                          "percent-encode them")  # fmt: skip
+    text = path.decode("ascii")
+    return f"{text}?{query.decode('ascii')}" if query else text
+
+
+def has_dot_segment(path: str) -> bool:
+    """Whether a path holds a ``.`` or ``..`` segment as some server could read it: percent-
+    decoded once or twice, ``\\`` taken as ``/``, and a segment cut at ``;`` or NUL
+    (``..;`` is ``..`` to Tomcat) with surrounding whitespace ignored."""
+    decoded = unquote_to_bytes(unquote_to_bytes(path)).replace(b"\\", b"/")
+    for segment in decoded.split(b"/"):
+        if b"." in segment and segment.split(b";", 1)[0].split(b"\0", 1)[0].strip() in (b".", b".."):
+            return True
+    return False
+
+
+def upstream_target(upstream: Target, target: str) -> Target:
+    """Where upstream mode sends the request target ``target`` (from :func:`origin_form`):
+    scheme, host, port and address are always the upstream's; the path is the upstream's base
+    path joined with the target's, which may hold no dot segment (it could leave the base)."""
+    path, _, query = target.partition("?")
+    if not path.startswith("/"):
+        raise TargetError(f"the request target {target[:100]!r} is not a path")
+    if has_dot_segment(path):
+        raise TargetError(
+            "the path holds a dot segment ('.' or '..', maybe percent-encoded); send the path a "
+            "browser would, with the dot segments resolved"
+        )
+    base = upstream.path.partition("?")[0].rstrip("/")
+    return dataclasses.replace(upstream, path=base + path + ("?" + query if query else ""))
 
 
 def _is_label(label: str) -> bool:
