@@ -155,7 +155,8 @@ def test_the_command_gives_up_at_the_deadline_with_one_line() -> None:
     assert done.returncode == 2
     (line,) = done.stderr.splitlines()
     assert line.startswith("corsight check: error:") and "timed out" in line
-    assert elapsed < DEADLINE + 1.5  # the interpreter's start included
+    # The interpreter's start is included, and CI machines are shared: the old code took 6-13 s.
+    assert elapsed < DEADLINE + 3.5
 
 
 def test_a_fast_answer_within_the_deadline_is_unaffected() -> None:
