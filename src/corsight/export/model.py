@@ -31,10 +31,11 @@ _SENTINEL_HEADER = "x-corsight-sentinel"
 #: A request Origin the engine may match against patterns: the shape of the serialized-origin
 #: grammar the engine enforces (corsight.originsyntax) that a plain regex can state: a scheme,
 #: one host (dot-separated labels of 1-63 characters, or a bracketed IPv6 literal) and a port
-#: without a leading zero. No '/', '@' or second host can pass, so a user's pattern never sees
+#: from 1 to 65535 without a leading zero. No '/', '@' or second host can pass, so a user's pattern never sees
 #: `https://evil.example/.example.com`. Every exported server applies it before the patterns.
 CANONICAL_ORIGIN_REGEX = (
-    r"^[a-z][a-z0-9+.-]*://(?:[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*|\[[0-9a-f:.]+\])(?::[1-9][0-9]{0,4})?$"
+    r"^[a-z][a-z0-9+.-]*://(?:[a-z0-9_-]{1,63}(?:\.[a-z0-9_-]{1,63})*|\[[0-9a-f:.]+\])"
+    r"(?::(?:[1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?$"
 )
 
 #: An HTTP token (a method name), with the characters that quoting in configs dislikes
