@@ -48,17 +48,18 @@ def call(app: Any, method: str, headers: Headers) -> int:
 
 
 def timings(app: Any, method: str, small: Headers, large: Headers) -> tuple[float, float]:
-    """The best of five runs of each request, interleaved, with the garbage collector paused
-    (its full passes grow with the heap, which is not the cost measured here)."""
+    """The best of five runs of each request, interleaved, in CPU time of this process (time
+    spent waiting while other processes run is not the cost measured), with the garbage
+    collector paused (its full passes grow with the heap, which is not the cost measured either)."""
     best = [float("inf"), float("inf")]
     gc.collect()
     gc.disable()
     try:
         for _ in range(5):
             for i, headers in enumerate((small, large)):
-                started = time.perf_counter()
+                started = time.process_time()
                 call(app, method, headers)
-                best[i] = min(best[i], time.perf_counter() - started)
+                best[i] = min(best[i], time.process_time() - started)
     finally:
         gc.enable()
     return best[0], best[1]
@@ -104,7 +105,10 @@ def test_repeated_lines_cost_linear_time(loop: Any, tmp_path: Path, case: str) -
     method, make = CASES[case]
     app = upstream_app(tmp_path)
     call(app, method, make(10))  # warm up
-    small, large = timings(app, method, make(N), make(2 * N))
+    for _ in range(3):  # the lowest of three attempts: a quadratic cost is ~4 in every one
+        small, large = timings(app, method, make(N), make(2 * N))
+        if large / small < 3.0:
+            break
     loop.run_until_complete(app.aclose())
     assert large / small < 3.0, f"{case}: {N} lines {small * 1000:.1f} ms, {2 * N} lines {large * 1000:.1f} ms"
 
