@@ -601,3 +601,15 @@ def test_usage_page_health_and_json_access_log(tmp_path: Path, upstream: str, cl
     assert proxied[0]["target"] == f"{upstream}/echo"  # the query (maybe secrets) is not logged
     assert proxied[1]["status"] == 403 and "loopback" in proxied[1]["error"]
     assert all({"time", "method", "status", "ms", "client", "cors"} <= set(r) for r in records)
+
+
+def test_every_response_has_exactly_one_date(open_proxy: str, upstream: str, client: httpx.Client) -> None:
+    # The upstream's Date is forwarded; the proxy's own answers (preflight, error, health) get its
+    # clock. uvicorn's own Date used to come on top, making two.
+    proxied = get(client, f"{open_proxy}/{upstream}/echo")
+    preflight = get(client, f"{open_proxy}/{upstream}/echo", method="OPTIONS",
+                    headers={"Access-Control-Request-Method": "PUT"})  # fmt: skip
+    refused = get(client, f"{open_proxy}/http://127.0.0.1:9/x")
+    health = client.get(f"{open_proxy}/__corsight/health")
+    for response in (proxied, preflight, refused, health):
+        assert len(response.headers.get_list("date")) == 1, (response.status_code, response.headers)

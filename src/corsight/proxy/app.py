@@ -9,6 +9,7 @@ itself, errors included, carries the CORS headers of the decision, so the page c
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, MutableMapping
@@ -59,6 +60,23 @@ def create_app(config: ProxyConfig, *, resolver: Resolver | None = None) -> Prox
     return ProxyApp(config, resolver=resolver)
 
 
+def _dated(send: Send) -> Send:
+    """``send`` that gives every response one ``Date``: the upstream's when it sent one (a proxy
+    forwards it), the proxy's own clock otherwise (its preflights, errors, health). The server's
+    own Date header is off (``corsight proxy`` runs uvicorn with ``date_header=False``), which
+    used to make two."""
+
+    async def send_dated(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = message.get("headers", [])
+            if not any(name.lower() == b"date" for name, _ in headers):
+                now = email.utils.formatdate(usegmt=True).encode()
+                message = {**message, "headers": [*headers, (b"date", now)]}
+        await send(message)
+
+    return send_dated
+
+
 class ProxyApp:
     """ASGI application of ``corsight proxy``; see :func:`create_app`."""
 
@@ -85,7 +103,7 @@ class ProxyApp:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
         if kind == "http":
-            await self.http(scope, receive, send)
+            await self.http(scope, receive, _dated(send))
         elif kind == "lifespan":
             await self.lifespan(receive, send)
         elif kind == "websocket":

@@ -15,7 +15,7 @@ import click
 
 from corsight.clierror import fail
 from corsight.proxy.config import FIELDS, ConfigError, ProxyConfig, build_config, read_env, read_toml
-from corsight.safetext import dumps
+from corsight.safetext import dumps, visible
 
 
 class _OneLineCommand(click.Command):
@@ -108,18 +108,34 @@ def load_config(config_file: str | None, flags: dict[str, Any], environ: dict[st
 
 
 def serve(config: ProxyConfig) -> None:
-    """Serve ``config`` with uvicorn until SIGINT/SIGTERM, then finish open requests."""
+    """Serve ``config`` with uvicorn until SIGINT/SIGTERM, then finish open requests.
+
+    The access log is opened and the port bound before anything is printed, so that a bad log
+    path or a port in use is one line and exit 2, not a "listening" banner and then a failure."""
+    import socket
+
     import uvicorn
 
     from corsight.proxy.app import create_app
     from corsight.proxy.server import uvicorn_options
 
-    app = create_app(config)
+    host = f"[{config.host}]" if ":" in config.host else config.host
+    try:
+        app = create_app(config)
+    except OSError as exc:
+        fail("proxy", f"cannot write the access log {config.access_log}: {exc.strerror or exc}")
+    family = socket.AF_INET6 if ":" in config.host else socket.AF_INET
+    listener = socket.socket(family, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        listener.bind((config.host, config.port))
+        listener.listen(2048)
+    except OSError as exc:
+        listener.close()
+        fail("proxy", f"cannot listen on {host}:{config.port}: {exc.strerror or exc}")
     server = uvicorn.Server(
         uvicorn.Config(
             app,
-            host=config.host,
-            port=config.port,
             **uvicorn_options(config),
             log_level="warning",
             access_log=False,  # ours is the JSON access log
@@ -127,16 +143,11 @@ def serve(config: ProxyConfig) -> None:
             timeout_graceful_shutdown=math.ceil(config.graceful_timeout),
             server_header=False,
             proxy_headers=False,  # the client address is the peer's; X-Forwarded-For is only appended to
-            date_header=True,
-            backlog=2048,
         )
     )
     where = f"{config.upstream}" if config.upstream else "any public http(s) URL"
-    host = f"[{config.host}]" if ":" in config.host else config.host
-    click.echo(f"corsight proxy ({config.mode} mode, to {where}) on http://{host}:{config.port}", err=True)
-    try:
-        server.run()
-    except OSError as exc:  # pragma: no cover - e.g. address in use
-        fail("proxy", f"cannot listen on {host}:{config.port}: {exc.strerror or exc}")
-    if not server.started:
+    port = listener.getsockname()[1]
+    click.echo(visible(f"corsight proxy ({config.mode} mode, to {where}) on http://{host}:{port}"), err=True)
+    server.run(sockets=[listener])
+    if not server.started:  # e.g. the app's start-up failed: uvicorn has said why
         sys.exit(2)

@@ -125,10 +125,12 @@ def protocol_class(http: str = "auto", *, head_timeout: float = 10.0, max_head_b
 
 
 def uvicorn_options(config: ProxyConfig) -> dict[str, Any]:
-    """The uvicorn settings that carry the proxy's own (HTTP implementation, head bounds)."""
+    """The uvicorn settings that carry the proxy's own (HTTP implementation, head bounds), and
+    no Date of uvicorn's: the app gives each response one (the upstream's, or its own)."""
     return {
         "http": protocol_class(
             config.http, head_timeout=config.head_timeout, max_head_bytes=config.max_head_bytes
         ),
         "h11_max_incomplete_event_size": config.max_head_bytes,
+        "date_header": False,
     }
