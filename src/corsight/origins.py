@@ -11,6 +11,7 @@ regex.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -86,6 +87,14 @@ def _split(value: str, setting: str) -> _Parts:
     if port == DEFAULT_PORTS.get(scheme):
         port = ""  # browsers never serialize the default port
     parts = _Parts(scheme, _normalize_host(host, value, setting), port)
+    suffix = parts.host[2:] if parts.host.startswith("*.") else None
+    if suffix is not None and (("." not in suffix and suffix != "localhost") or suffix.startswith("[")):
+        raise _fail(
+            setting,
+            value,
+            "admits every host under a top-level domain",
+            "name the site, as in 'https://*.example.com'",
+        )
     # What a browser would send for this origin, or for one host the pattern covers: a value
     # outside the grammar could never match, so it can only be a mistake.
     sent = _Parts(
@@ -166,12 +175,12 @@ class OriginMatcher:
     __slots__ = ("_any_port", "_regexes", "_subdomains", "allow_all", "exact")
 
     def __init__(self, origins: Iterable[str], regexes: Iterable[str] = ()) -> None:
-        """Raises :class:`PolicyError` with a problem for each origin or regex that is wrong."""
+        """``origins`` as :func:`normalize_allowed` returns them; raises :class:`PolicyError`
+        with a problem for each regex that is wrong."""
         self.allow_all = False
         exact: set[str] = set()
         any_port: set[tuple[str, str]] = set()
         subdomains: set[tuple[str, str, str]] = set()
-        problems: list[Problem] = []
         for value in origins:
             if value == "*":
                 self.allow_all = True
@@ -179,27 +188,15 @@ class OriginMatcher:
             if value == "null":
                 exact.add(value)
                 continue
-            try:
-                parts = _split(value, "allow_origins")
-                if parts.host.startswith("*."):
-                    suffix = parts.host[2:]
-                    if ("." not in suffix and suffix != "localhost") or suffix.startswith("["):
-                        raise _fail(
-                            "allow_origins",
-                            value,
-                            "admits every host under a top-level domain",
-                            "name the site, as in 'https://*.example.com'",
-                        )
-            except PolicyError as error:
-                problems += error.problems
-                continue
+            parts = _split(value, "allow_origins")
             if parts.host.startswith("*."):
                 subdomains.add((parts.scheme, parts.host[2:], parts.port))
             elif parts.port == "*":
                 any_port.add((parts.scheme, parts.host))
             else:
                 exact.add(_serialize(parts))
-        compiled = []
+        compiled: list[re.Pattern[str]] = []
+        problems: list[Problem] = []
         for regex in regexes:
             try:
                 compiled.append(compile_origin_regex(regex, "allow_origin_regex"))
