@@ -221,24 +221,25 @@ class PolicyError(CorsightError, ValueError):
     """A CORS policy that cannot be right, with every problem found in :attr:`problems`.
 
     With one problem the message is ``"<setting>: <what is wrong>; <how to fix it>"``; with
-    several, one such line each. :attr:`setting`, :attr:`value`, :attr:`problem` and
+    several, each numbered, on one line. :attr:`setting`, :attr:`value`, :attr:`problem` and
     :attr:`fix` are the first problem's. A plain message (from code that has no structure to
     give) becomes one problem with that text and no setting.
     """
 
     problems: list[Problem]
-    _subject = "CORS policy"
 
     def __init__(self, problems: Problem | Iterable[Problem] | str) -> None:
         if isinstance(problems, str):
             problems = Problem("", None, problems)
         self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        # One line, as callers show it in one-line places (a CLI error, a comment in a snippet).
         if len(self.problems) == 1:
-            message = str(self.problems[0])
-        else:
-            lines = "\n  ".join(map(str, self.problems))
-            message = f"{self._subject} has {len(self.problems)} problems:\n  {lines}"
-        super().__init__(message)
+            return str(self.problems[0])
+        numbered = " ".join(f"({n}) {p}" for n, p in enumerate(self.problems, 1))
+        return f"CORS policy has {len(self.problems)} problems: {numbered}"
 
     @property
     def setting(self) -> str:
@@ -258,14 +259,18 @@ class PolicyError(CorsightError, ValueError):
 
 
 class ConfigError(PolicyError):
-    """A configuration with problems; the message shows every one, each with its source.
+    """A configuration with problems; the message shows every one on its line, with its source.
 
     ``unreadable`` is true when a file could not be read or parsed (``corsight lint`` exits 2).
     """
-
-    _subject = "CORS configuration"
 
     def __init__(self, problems: Problem | Iterable[Problem] | str, unreadable: bool = False) -> None:
         #: True when a file could not be read or parsed.
         self.unreadable = unreadable
         super().__init__(problems)
+
+    def _message(self) -> str:
+        if len(self.problems) == 1:
+            return str(self.problems[0])
+        lines = "\n  ".join(map(str, self.problems))
+        return f"CORS configuration has {len(self.problems)} problems:\n  {lines}"

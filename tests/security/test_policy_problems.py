@@ -45,7 +45,9 @@ def test_every_problem_at_once() -> None:
         ("allow_headers", "X Y"),
     ]
     assert all(p.problem and p.fix for p in error.problems)
-    assert str(error).startswith("CORS policy has 7 problems:\n  allow_private_network: expected True or False")
+    # One line, as before: tools show it in one-line places (a CLI error, a snippet's comment).
+    assert str(error).startswith("CORS policy has 7 problems: (1) allow_private_network: expected True or False")
+    assert "\n" not in str(error) and "(7) allow_headers: 'X Y' is not an HTTP header name" in str(error)
 
 
 def test_one_problem_keeps_its_message_and_its_fields() -> None:
