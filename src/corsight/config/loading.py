@@ -25,14 +25,12 @@ from corsight.config.problems import (
     identified,
     without_repeats,
 )
-from corsight.config.toml import TOML, Document, read_document
+from corsight.config.toml import TOML, Document, KeyPath, read_document
 from corsight.errors import ConfigError, Plain, PolicyError, Problem
 from corsight.policy import SETTINGS, Policy
 from corsight.routing import RouteKey, Router
 
 Namer = Callable[[str], str]
-#: Where a setting is written, as the keys from its table (``("routes", "/api/", "max_age")``).
-KeyPath = tuple[str, ...]
 
 
 @dataclass
@@ -89,7 +87,7 @@ def from_mapping(
     name: Namer = str,
     overrides: Mapping[str, Any] | None = None,
     override_name: Namer | None = None,
-    line: Callable[[tuple[Any, ...]], int | None] | None = None,
+    line: Callable[[KeyPath], int | None] | None = None,
 ) -> Loaded:
     """A Policy (or, with ``routes``, a Router) from a TOML-shaped mapping.
 
@@ -215,7 +213,7 @@ def _placed(
     source: str,
     written: Mapping[str, KeyPath],
     data: Mapping[str, Any],
-    line: Callable[[tuple[Any, ...]], int | None] | None,
+    line: Callable[[KeyPath], int | None] | None,
 ) -> Problem:
     """The problem with its source, and its line when it is about a key of the file (about one
     item of a list, the item's line)."""

@@ -22,7 +22,7 @@ else:  # pragma: no cover - Python 3.10
     except ImportError:
         tomllib = None
 
-Path = tuple[Any, ...]  # keys from the document's root; an int is an array's index
+KeyPath = tuple[Any, ...]  # keys from the root of a document or table; an int is an index in an array
 
 
 @dataclass
@@ -32,15 +32,15 @@ class Document:
     source: str
     data: dict[str, Any]
     text: str
-    _lines: dict[Path, int] | None = field(default=None, repr=False)
+    _lines: dict[KeyPath, int] | None = field(default=None, repr=False)
 
-    def line(self, path: Path) -> int | None:
+    def line(self, path: KeyPath) -> int | None:
         """The line (from 1) where the key at ``path`` is written, or its array item is."""
         if self._lines is None:
             self._lines = key_lines(self.text)
         return self._lines.get(path)
 
-    def table(self, path: Path) -> dict[str, Any]:
+    def table(self, path: KeyPath) -> dict[str, Any]:
         """The table at ``path`` (``("tool", "corsight")``); :class:`ConfigError` if absent or
         not a table."""
         table: Any = self.data
@@ -123,9 +123,9 @@ class _Scanner:
 
     def __init__(self, text: str) -> None:
         self.text, self.i, self.line = text, 0, 1
-        self.found: dict[Path, int] = {}
+        self.found: dict[KeyPath, int] = {}
 
-    def note(self, path: Path) -> None:
+    def note(self, path: KeyPath) -> None:
         self.found.setdefault(path, self.line)
 
     def char(self) -> str:
@@ -165,7 +165,7 @@ class _Scanner:
         body = text[start + len(delimiter) : end]
         return _unescape(body) if quote == '"' else body
 
-    def key(self) -> Path:
+    def key(self) -> KeyPath:
         """A dotted key (``a."b c".d``), and past it."""
         parts = []
         while True:
@@ -182,7 +182,7 @@ class _Scanner:
                 return tuple(parts)
             self.i += 1
 
-    def assignment(self, prefix: Path) -> Path:
+    def assignment(self, prefix: KeyPath) -> KeyPath:
         """``key =`` in a table or an inline table; the key's full path, and past the ``=``."""
         path = prefix + self.key()
         self.note(path)
@@ -190,7 +190,7 @@ class _Scanner:
         self.i += self.char() == "="
         return path
 
-    def value(self, path: Path) -> None:
+    def value(self, path: KeyPath) -> None:
         """Past one value and every key and item nested in it (no recursion: a stack)."""
         stack: list[list[Any]] = []  # ["[", path, index] or ["{", path]
         while True:
@@ -239,8 +239,8 @@ class _Scanner:
             else:
                 return
 
-    def document(self) -> dict[Path, int]:
-        table: Path = ()
+    def document(self) -> dict[KeyPath, int]:
+        table: KeyPath = ()
         while True:
             self.skip(newlines=True)
             if self.i >= len(self.text):
@@ -258,7 +258,7 @@ class _Scanner:
                 return self.found  # not valid TOML: give up quietly
 
 
-def key_lines(text: str) -> dict[Path, int]:
+def key_lines(text: str) -> dict[KeyPath, int]:
     """The line (from 1) of each key of a TOML document by its path from the root, table
     headers included, and of each array item by the array's path and the item's index.
 
