@@ -28,7 +28,7 @@ from django.core.wsgi import get_wsgi_application  # noqa: E402
 from django.test import AsyncClient, Client, override_settings  # noqa: E402
 
 from corsight import Policy  # noqa: E402
-from corsight.django.conf import from_cors_headers, read  # noqa: E402
+from corsight.config.django_settings import from_cors_headers, read  # noqa: E402
 from corsight.routing import Router  # noqa: E402
 from corsight.testing import assert_cors_allowed, assert_cors_blocked, cors_fetch  # noqa: E402
 

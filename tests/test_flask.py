@@ -11,8 +11,9 @@ import pytest
 from flask import Flask, abort
 
 from corsight import Policy
-from corsight.config import ConfigError
-from corsight.flask import CORS, FlaskCORSMiddleware, cors, cross_origin, router_from_options, translate
+from corsight.config.flask_options import router_from_options, translate
+from corsight.errors import ConfigError
+from corsight.flask import CORS, FlaskCORSMiddleware, cors, cross_origin
 from corsight.routing import Router
 from corsight.testing import assert_cors_allowed, assert_cors_blocked, cors_fetch
 

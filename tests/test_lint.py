@@ -40,7 +40,7 @@ def test_every_problem_printed_with_fix(tmp_path: Path) -> None:
     assert "error corsight.E001" in out and "'https://a.com/' ends with '/'" in out
     assert "fix: browsers send the origin with no path; write 'https://a.com'" in out
     assert "error corsight.E007" in out and "max_age: 999999 is out of range" in out
-    assert "error corsight.E010" in out and "expose_headers = '*'" in out
+    assert "error corsight.E010" in out and "expose_headers: '*' with allow_credentials = true" in out
     assert 'routes."/public/".allow_origins' in out
     assert 'routes."/x".allow_methods' in out and "browsers never send TRACE" in out
     assert out.rstrip().endswith("5 errors")
@@ -70,7 +70,7 @@ def test_json_output(tmp_path: Path) -> None:
         "corsight.E003",
     }
     first = data["problems"][0]
-    assert set(first) == {"id", "level", "source", "setting", "value", "message", "fix"}
+    assert set(first) == {"id", "level", "source", "line", "setting", "value", "message", "fix"}
     path.write_text('allow_origins = ["https://app.example.com"]\n')
     code, out = run(["--json", str(path)])
     data = json.loads(out)

@@ -22,7 +22,7 @@ COMMANDS = {
     "check": ("corsight.check_cli:check_command", "cli"),
     "export": ("corsight.export.cli:export_command", "cli"),
     "har": ("corsight.har_cli:har_command", "cli"),
-    "lint": ("corsight.lint:lint_command", "cli"),
+    "lint": ("corsight.config.lint:lint_command", "cli"),
     "proxy": ("corsight.proxy.cli:proxy_command", "proxy"),
     "scan": ("corsight.scan.cli:scan_command", "scan"),
     "ui": ("corsight.ui.command:ui_command", "ui"),

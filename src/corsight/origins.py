@@ -11,10 +11,12 @@ regex.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from corsight.errors import PolicyError
+from corsight.errors import Plain, PolicyError, Problem
 from corsight.originsyntax import DEFAULT_PORTS, HOST_CHARS, is_serialized_origin, serialize_ipv6
 from corsight.regexcheck import compile_origin_regex
 
@@ -29,8 +31,10 @@ class _Parts:
     port: str  # "" for the scheme's default port, "*" for any port
 
 
-def _fail(setting: str, value: str, problem: str, fix: str) -> PolicyError:
-    return PolicyError(f"{setting}: {value!r} {problem}; {fix}")
+def _fail(setting: str, value: str, problem: str, fix: str, **quoted: Any) -> PolicyError:
+    """The error for a configured origin: ``problem`` and ``fix`` are templates that quote
+    ``quoted`` (see :meth:`Problem.say`)."""
+    return PolicyError(Problem.say(setting, value, "{value} " + problem, fix, **quoted))
 
 
 def _split(value: str, setting: str) -> _Parts:
@@ -42,7 +46,14 @@ def _split(value: str, setting: str) -> _Parts:
     scheme = scheme.lower()
     if scheme not in KNOWN_SCHEMES:
         known = ", ".join(sorted(KNOWN_SCHEMES))
-        raise _fail(setting, value, f"has an unknown scheme {scheme!r}", f"use one of {known}")
+        raise _fail(
+            setting,
+            value,
+            "has an unknown scheme {scheme}",
+            "use one of {known}",
+            scheme=scheme,
+            known=Plain(known),
+        )
     if "@" in rest:
         raise _fail(
             setting, value, "contains user information ('user@')", "an origin is scheme://host[:port] only"
@@ -51,8 +62,8 @@ def _split(value: str, setting: str) -> _Parts:
         if mark in rest:
             host_port = rest.split("/", 1)[0].split("?", 1)[0].split("#", 1)[0]
             problem = "ends with '/'" if mark == "/" and rest == host_port + "/" else f"contains {part}"
-            fix = f"browsers send the origin with no path; write {scheme + '://' + host_port!r}"
-            raise _fail(setting, value, problem, fix)
+            fix = "browsers send the origin with no path; write {origin}"
+            raise _fail(setting, value, problem, fix, origin=scheme + "://" + host_port)
     if rest.startswith("["):
         end = rest.find("]")
         if end < 0:
@@ -70,12 +81,20 @@ def _split(value: str, setting: str) -> _Parts:
     if not host:
         raise _fail(setting, value, "has no host", example)
     if port and port != "*" and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
-        raise _fail(setting, value, f"has an invalid port {port!r}", "use a number from 1 to 65535")
+        raise _fail(setting, value, "has an invalid port {port}", "use a number from 1 to 65535", port=port)
     if port and port != "*":
         port = str(int(port))
     if port == DEFAULT_PORTS.get(scheme):
         port = ""  # browsers never serialize the default port
     parts = _Parts(scheme, _normalize_host(host, value, setting), port)
+    suffix = parts.host[2:] if parts.host.startswith("*.") else None
+    if suffix is not None and (("." not in suffix and suffix != "localhost") or suffix.startswith("[")):
+        raise _fail(
+            setting,
+            value,
+            "admits every host under a top-level domain",
+            "name the site, as in 'https://*.example.com'",
+        )
     # What a browser would send for this origin, or for one host the pattern covers: a value
     # outside the grammar could never match, so it can only be a mistake.
     sent = _Parts(
@@ -156,6 +175,8 @@ class OriginMatcher:
     __slots__ = ("_any_port", "_regexes", "_subdomains", "allow_all", "exact")
 
     def __init__(self, origins: Iterable[str], regexes: Iterable[str] = ()) -> None:
+        """``origins`` as :func:`normalize_allowed` returns them; raises :class:`PolicyError`
+        with a problem for each regex that is wrong."""
         self.allow_all = False
         exact: set[str] = set()
         any_port: set[tuple[str, str]] = set()
@@ -169,23 +190,24 @@ class OriginMatcher:
                 continue
             parts = _split(value, "allow_origins")
             if parts.host.startswith("*."):
-                suffix = parts.host[2:]
-                if ("." not in suffix and suffix != "localhost") or suffix.startswith("["):
-                    raise _fail(
-                        "allow_origins",
-                        value,
-                        "admits every host under a top-level domain",
-                        "name the site, as in 'https://*.example.com'",
-                    )
-                subdomains.add((parts.scheme, suffix, parts.port))
+                subdomains.add((parts.scheme, parts.host[2:], parts.port))
             elif parts.port == "*":
                 any_port.add((parts.scheme, parts.host))
             else:
                 exact.add(_serialize(parts))
+        compiled: list[re.Pattern[str]] = []
+        problems: list[Problem] = []
+        for regex in regexes:
+            try:
+                compiled.append(compile_origin_regex(regex, "allow_origin_regex"))
+            except PolicyError as error:
+                problems += error.problems
+        if problems:
+            raise PolicyError(problems)
         self.exact = frozenset(exact)
         self._any_port = frozenset(any_port)
         self._subdomains = frozenset(subdomains)
-        self._regexes = tuple(compile_origin_regex(r, "allow_origin_regex") for r in regexes)
+        self._regexes = tuple(compiled)
 
     @property
     def has_patterns(self) -> bool:

@@ -1,8 +1,9 @@
 """The Policy: what a server allows, validated once at construction.
 
 Keyword names follow Starlette's ``CORSMiddleware`` so that switching is a one-line change.
-Everything that can only be a mistake is refused here with a :class:`PolicyError` that names
-the setting, the value and the fix, so that nothing can go wrong at request time.
+Everything that can only be a mistake is refused here, every mistake at once, with a
+:class:`PolicyError` whose problems name the setting, the value and the fix, so that nothing
+can go wrong at request time.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from corsight.dynamic import OriginCallback
-from corsight.errors import PolicyError
+from corsight.errors import Clause, Plain, PolicyError, Problem, Setting
 from corsight.httpsyntax import is_forbidden_method, is_token, normalize_method
 from corsight.origins import OriginMatcher, normalize_allowed
 from corsight.regexcheck import credentials_problem
@@ -35,6 +36,7 @@ DEFAULT_METHODS = ("GET", "HEAD", "POST")
 MAX_MAX_AGE = 86400
 
 _WILDCARD = ("*",)
+_CREDENTIALS = Setting("allow_credentials", True)
 _TOKEN_FIX = "use only letters, digits and !#$%&'*+-.^_`|~ (no spaces, colons or commas)"
 
 #: Policy's keyword arguments that are plain data, which a config file or an export can hold.
@@ -52,64 +54,116 @@ DATA_SETTINGS = (
 SETTINGS = (*DATA_SETTINGS, "allow_origin_callback", "origin_cache_size", "origin_cache_ttl")
 
 
-def _as_list(setting: str, value: Any, *, star_ok: bool = True) -> tuple[str, ...]:
-    """Accept a list of strings (or ``"*"``); refuse a bare string, which would be a bug."""
+def _as_list(setting: str, value: Any, problems: list[Problem], *, star_ok: bool = True) -> tuple[str, ...]:
+    """A list of strings (or ``"*"``); a bare string, which would be a bug, is a problem.
+
+    The problems found are appended to ``problems``; what is returned is the usable part."""
     if isinstance(value, str):
         if star_ok and value == "*":
             return _WILDCARD
-        raise PolicyError(f"{setting}: got the string {value!r}; pass a list, as in {setting}=[{value!r}]")
+        # "GET, PUT" was meant as two entries: suggest them, not a one-element list.
+        entries = [item.strip() for item in value.split(",") if item.strip()] or [value]
+        problems.append(
+            Problem.say(
+                setting,
+                value,
+                "got the string {value}",
+                "pass a list, as in {example}",
+                example=Setting(setting, entries),
+            )
+        )
+        return ()
     try:
         items = tuple(value)
     except TypeError:
-        raise PolicyError(
-            f"{setting}: expected a list of strings, got {value!r}; write e.g. {setting}=['...']"
-        ) from None
+        problems.append(
+            Problem.say(
+                setting,
+                value,
+                "expected a list of strings, got {value}",
+                "write e.g. {example}",
+                example=Setting(setting, ["..."]),
+            )
+        )
+        return ()
+    strings = []
     for item in items:
-        if not isinstance(item, str):
-            raise PolicyError(f"{setting}: {item!r} is not a string; write each entry as a string")
-    if "*" in items:
-        if not star_ok:
-            raise PolicyError(f"{setting}: '*' is not allowed here; write the patterns themselves")
-        if len(items) > 1:
-            others = ", ".join(repr(i) for i in items if i != "*")
-            raise PolicyError(f"{setting}: '*' already allows everything; remove {others}")
+        if isinstance(item, str):
+            strings.append(item)
+        else:
+            problems.append(
+                Problem.say(setting, item, "{value} is not a string", "write each entry as a string")
+            )
+    if "*" in strings and not star_ok:
+        problems.append(
+            Problem.say(setting, "*", "{value} is not allowed here", "write the patterns themselves")
+        )
+        return tuple(item for item in strings if item != "*")
+    if "*" in strings and len(strings) > 1:
+        others = ", ".join(repr(i) for i in strings if i != "*")
+        problems.append(
+            Problem.say(
+                setting, value, "'*' already allows everything", "remove {others}", others=Plain(others)
+            )
+        )
+    elif "*" in strings:
         return _WILDCARD
-    return items
+    return tuple(strings)
 
 
-def _methods(value: Any) -> tuple[str, ...]:
-    methods = _as_list("allow_methods", value)
+def _methods(value: Any, problems: list[Problem]) -> tuple[str, ...]:
+    methods = _as_list("allow_methods", value, problems)
     if methods == _WILDCARD:
         return methods
     result = []
     for method in methods:
         if not is_token(method):
-            raise PolicyError(f"allow_methods: {method!r} is not an HTTP method name (a token); {_TOKEN_FIX}")
+            problems.append(
+                Problem.say(
+                    "allow_methods", method, "{value} is not an HTTP method name (a token)", _TOKEN_FIX
+                )
+            )
         # Browsers uppercase only the six standard methods; `patch` stays `patch` on the
         # wire and must be listed as the page's script writes it.
-        if is_forbidden_method(method):
-            raise PolicyError(f"allow_methods: browsers never send {method.upper()}; remove it")
-        result.append(normalize_method(method))
+        elif is_forbidden_method(method):
+            problems.append(
+                Problem.say(
+                    "allow_methods",
+                    method,
+                    "browsers never send {method}",
+                    "remove it",
+                    method=Plain(method.upper()),
+                )
+            )
+        else:
+            result.append(normalize_method(method))
     return tuple(dict.fromkeys(result))
 
 
-def _header_names(setting: str, value: Any, *, forbidden: frozenset[str] = frozenset()) -> tuple[str, ...]:
-    names = _as_list(setting, value)
+def _header_names(
+    setting: str, value: Any, problems: list[Problem], *, forbidden: frozenset[str] = frozenset()
+) -> tuple[str, ...]:
+    names = _as_list(setting, value, problems)
     if names == _WILDCARD:
         return names
     result = []
     for name in names:
-        if not is_token(name):
-            raise PolicyError(f"{setting}: {name!r} is not an HTTP header name (a token); {_TOKEN_FIX}")
         lower = name.lower()
-        if lower in forbidden or lower.startswith(("sec-", "proxy-")):
-            hint = (
-                "cookies travel with allow_credentials=True"
-                if lower == "cookie"
-                else "the browser sets it itself"
+        if not is_token(name):
+            problems.append(
+                Problem.say(setting, name, "{value} is not an HTTP header name (a token)", _TOKEN_FIX)
             )
-            raise PolicyError(f"{setting}: script can never send {name!r} ({hint}); remove it")
-        result.append(lower)
+        elif lower in forbidden or lower.startswith(("sec-", "proxy-")):
+            hint = (
+                Clause("cookies travel with {credentials}", {"credentials": _CREDENTIALS})
+                if lower == "cookie"
+                else Plain("the browser sets it itself")
+            )
+            problems.append(
+                Problem.say(setting, name, "script can never send {value} ({hint})", "remove it", hint=hint)
+            )
+        else:
+            result.append(lower)
     return tuple(dict.fromkeys(result))
 
 
@@ -176,82 +230,137 @@ class Policy:
         origin_cache_size: int = 1024,
         origin_cache_ttl: float = 60.0,
     ) -> None:
+        problems: list[Problem] = []
         for setting, flag in (
             ("allow_credentials", allow_credentials),
             ("allow_private_network", allow_private_network),
         ):
             if not isinstance(flag, bool):
-                raise PolicyError(
-                    f"{setting}: expected True or False, got {flag!r}; write True or False, not a string"
+                problems.append(
+                    Problem.say(
+                        setting,
+                        flag,
+                        "expected {true} or {false}, got {value}",
+                        "write {true} or {false}, not a string",
+                        true=True,
+                        false=False,
+                    )
                 )
-        origins = _as_list("allow_origins", allow_origins)
+        credentials = allow_credentials is True
+        normalized = []
+        for origin in _as_list("allow_origins", allow_origins, problems):
+            try:
+                normalized.append(normalize_allowed(origin))
+            except PolicyError as error:
+                problems += error.problems
+        normalized = list(dict.fromkeys(normalized))
         if allow_origin_regex is None:
             regexes: tuple[str, ...] = ()
         elif isinstance(allow_origin_regex, str):
             regexes = (allow_origin_regex,)
         else:
-            regexes = _as_list("allow_origin_regex", allow_origin_regex, star_ok=False)
-        normalized = tuple(dict.fromkeys(normalize_allowed(o) for o in origins))
-        matcher = OriginMatcher(normalized, regexes)
-        if allow_credentials:
-            if matcher.allow_all:
-                raise PolicyError(
-                    "allow_origins: '*' with allow_credentials=True would let every website "
-                    "read your users' data, and browsers reject it; list the origins of your "
-                    "own front ends, e.g. allow_origins=['https://app.example.com']"
+            regexes = _as_list("allow_origin_regex", allow_origin_regex, problems, star_ok=False)
+        try:
+            matcher = OriginMatcher(normalized, regexes)
+        except PolicyError as error:
+            problems += error.problems
+            refused = {p.value for p in error.problems if p.setting == "allow_origin_regex"}
+            regexes = tuple(r for r in regexes if r not in refused)
+        if credentials:
+            if "*" in normalized:
+                problems.append(
+                    Problem.say(
+                        "allow_origins",
+                        "*",
+                        "{value} with {credentials} would let every website read your users' data, "
+                        "and browsers reject it",
+                        "list the origins of your own front ends, e.g. {example}",
+                        involves=("allow_credentials",),
+                        credentials=_CREDENTIALS,
+                        example=Setting("allow_origins", ["https://app.example.com"]),
+                    )
                 )
-            for regex in regexes:
-                problem = credentials_problem(regex)
-                if problem is not None:
-                    raise problem
-            if "null" in matcher.exact:
-                raise PolicyError(
-                    "allow_origins: 'null' with allow_credentials=True lets any site read your "
-                    "users' data (sandboxed iframes send 'null'); remove 'null'"
+            problems += filter(None, map(credentials_problem, regexes))
+            if "null" in normalized:
+                problems.append(
+                    Problem.say(
+                        "allow_origins",
+                        "null",
+                        "{value} with {credentials} lets any site read your users' data "
+                        "(sandboxed iframes send 'null')",
+                        "remove 'null'",
+                        involves=("allow_credentials",),
+                        credentials=_CREDENTIALS,
+                    )
                 )
         if max_age is not None and (
             isinstance(max_age, bool) or not isinstance(max_age, int) or not 0 <= max_age <= MAX_MAX_AGE
         ):
-            raise PolicyError(
-                f"max_age: {max_age!r} is out of range; use whole seconds from 0 to {MAX_MAX_AGE} "
-                "(Chromium caps it at 7200), or None to let browsers use their 5 s default"
+            problems.append(
+                Problem.say(
+                    "max_age",
+                    max_age,
+                    "{value} is out of range",
+                    f"use whole seconds from 0 to {MAX_MAX_AGE} (Chromium caps it at 7200){{none}}",
+                    none=Clause(", or {none} to let browsers use their 5 s default", {"none": None}),
+                )
             )
-        exposed = _header_names("expose_headers", expose_headers)
-        if exposed == _WILDCARD and allow_credentials:
-            raise PolicyError(
-                "expose_headers: with allow_credentials=True browsers read '*' as a header "
-                "literally named '*'; list the headers script may read"
+        exposed = _header_names("expose_headers", expose_headers, problems)
+        if exposed == _WILDCARD and credentials:
+            problems.append(
+                Problem.say(
+                    "expose_headers",
+                    "*",
+                    "{value} with {credentials} browsers read '*' as a header literally named '*'",
+                    "list the headers script may read",
+                    involves=("allow_credentials",),
+                    credentials=_CREDENTIALS,
+                )
             )
         if allow_origin_callback is not None and not callable(allow_origin_callback):
-            raise PolicyError(
-                f"allow_origin_callback: {allow_origin_callback!r} is not callable; "
-                "pass a function of the origin that returns True or False"
+            problems.append(
+                Problem.say(
+                    "allow_origin_callback",
+                    allow_origin_callback,
+                    "{value} is not callable",
+                    "pass a function of the origin that returns True or False",
+                )
             )
         if (
             isinstance(origin_cache_size, bool)
             or not isinstance(origin_cache_size, int)
             or origin_cache_size < 0
         ):
-            raise PolicyError(
-                f"origin_cache_size: {origin_cache_size!r} is not a count; use a whole number >= 0"
+            problems.append(
+                Problem.say(
+                    "origin_cache_size",
+                    origin_cache_size,
+                    "{value} is not a count",
+                    "use a whole number >= 0",
+                )
             )
         if (
             isinstance(origin_cache_ttl, bool)
             or not isinstance(origin_cache_ttl, (int, float))
             or origin_cache_ttl < 0
         ):
-            raise PolicyError(
-                f"origin_cache_ttl: {origin_cache_ttl!r} is not a duration; use a number of seconds >= 0"
+            problems.append(
+                Problem.say(
+                    "origin_cache_ttl",
+                    origin_cache_ttl,
+                    "{value} is not a duration",
+                    "use a number of seconds >= 0",
+                )
             )
+        methods = _methods(allow_methods, problems)
+        headers = _header_names("allow_headers", allow_headers, problems, forbidden=FORBIDDEN_REQUEST_HEADERS)
+        if problems:
+            raise PolicyError(problems)
         set_ = object.__setattr__
-        set_(self, "allow_origins", normalized)
+        set_(self, "allow_origins", tuple(normalized))
         set_(self, "allow_origin_regex", regexes)
-        set_(self, "allow_methods", _methods(allow_methods))
-        set_(
-            self,
-            "allow_headers",
-            _header_names("allow_headers", allow_headers, forbidden=FORBIDDEN_REQUEST_HEADERS),
-        )
+        set_(self, "allow_methods", methods)
+        set_(self, "allow_headers", headers)
         set_(self, "expose_headers", exposed)
         set_(self, "allow_credentials", allow_credentials)
         set_(self, "max_age", max_age)

@@ -25,7 +25,7 @@ import sys
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
-from corsight.errors import PolicyError
+from corsight.errors import Plain, PolicyError, Problem, Regex, Setting
 from corsight.originsyntax import is_serialized_origin
 
 _parser: Any = importlib.import_module("re._parser" if sys.version_info >= (3, 11) else "sre_parse")
@@ -33,11 +33,9 @@ _parser: Any = importlib.import_module("re._parser" if sys.version_info >= (3, 1
 #: Origins nobody's regex should admit; one admitted means the regex admits any origin.
 ANY_ORIGIN_PROBES = ("https://attacker.invalid", "http://attacker.invalid", "https://attacker-site.invalid")
 
-_ANY_ORIGIN_FIX = r"match only your own hosts, e.g. r'https://[a-z0-9-]+\.example\.com'"
-_HOST_FIX = (
-    r"start each wildcard at a label boundary and escape every dot, "
-    r"e.g. r'https://([a-z0-9-]+\.)?example\.com'"
-)
+_ANY_ORIGIN_FIX = "match only your own hosts, e.g. {example}"
+_HOST_FIX = "start each wildcard at a label boundary and escape every dot, e.g. {example}"
+_CREDENTIALS = Setting("allow_credentials", True)
 _LOOKAROUND_NOTE = (
     " once its lookaround is set aside (a lookaround excludes only the names it spells out; "
     "an attacker registers another)"
@@ -55,41 +53,54 @@ _MAX_REPEAT = 64
 Sample = tuple[str, str]  # text, and per character "L" (written by the author) or "V" (a wildcard)
 
 
-def _fail(setting: str, regex: str, problem: str, fix: str) -> PolicyError:
-    return PolicyError(f"{setting}: {regex!r} {problem}; {fix}")
-
-
 def compile_origin_regex(regex: str, setting: str = "allow_origin_regex") -> re.Pattern[str]:
     """Compile a user's origin regex, refusing the shapes that admit attackers' origins."""
     try:
         compiled = re.compile(regex)
     except re.error as exc:
-        raise _fail(setting, regex, f"is not a valid regular expression ({exc})", "fix its syntax") from None
+        raise PolicyError(
+            Problem.say(
+                setting,
+                regex,
+                "{value} is not a valid regular expression ({error})",
+                "fix its syntax",
+                error=Plain(str(exc)),
+            )
+        ) from None
     # An origin is printable ASCII, so a regex with a raw control or non-printable character
     # can only be a mistake; refusing it also keeps such bytes out of exported configurations.
     hidden = next((i for i, char in enumerate(regex) if not char.isprintable()), None)
     if hidden is not None:
-        raise _fail(
-            setting,
-            regex,
-            f"has the non-printable character {regex[hidden]!r} at position {hidden}",
-            "an origin never contains one; write it as an escape such as '\\x1b' if you mean it",
+        raise PolicyError(
+            Problem.say(
+                setting,
+                regex,
+                "{value} has the non-printable character {char} at position {position}",
+                "an origin never contains one; write it as an escape such as '\\x1b' if you mean it",
+                char=regex[hidden],
+                position=hidden,
+            )
         )
     dot = unescaped_dot(regex)
     if dot is not None:
-        raise _fail(
-            setting,
-            regex,
-            f"has an unescaped '.' at position {dot}",
-            "'.' matches any character, so 'www.example.com' also admits "
-            "'wwwxexample.com'; write '\\.' for a literal dot",
+        raise PolicyError(
+            Problem.say(
+                setting,
+                regex,
+                "{value} has an unescaped '.' at position {position}",
+                "'.' matches any character, so 'www.example.com' also admits "
+                "'wwwxexample.com'; write '\\.' for a literal dot",
+                position=dot,
+            )
         )
     if compiled.fullmatch("null"):
-        raise _fail(
-            setting,
-            regex,
-            "matches the origin 'null'",
-            "sandboxed pages of any site send 'null'; list 'null' in allow_origins if you really mean it",
+        raise PolicyError(
+            Problem.say(
+                setting,
+                regex,
+                "{value} matches the origin 'null'",
+                "sandboxed pages of any site send 'null'; list 'null' in allow_origins if you really mean it",
+            )
         )
     return compiled
 
@@ -137,46 +148,57 @@ def _skip_quantifier(regex: str, i: int) -> int:
     return i + 1 if regex[i : i + 1] in ("?", "+") else i  # lazy or possessive
 
 
-def credentials_problem(regex: str, setting: str = "allow_origin_regex") -> PolicyError | None:
-    """The error for a regex that admits an origin an attacker can own, or ``None``.
+def credentials_problem(regex: str, setting: str = "allow_origin_regex") -> Problem | None:
+    """The problem of a regex that admits an origin an attacker can own, or ``None``.
 
     Meant for policies with credentials, where such an origin reads the users' data.
     """
     compiled = re.compile(regex)
     relaxed = _relaxed(regex) or compiled
 
-    def note(origin: str) -> str:
-        return "" if compiled.fullmatch(origin) else _LOOKAROUND_NOTE
+    def refuse(problem: str, fix: str, example: str, origin: str) -> Problem:
+        note = "" if compiled.fullmatch(origin) else _LOOKAROUND_NOTE
+        return Problem.say(
+            setting,
+            regex,
+            problem,
+            fix,
+            involves=("allow_credentials",),
+            origin=origin,
+            note=Plain(note),
+            credentials=_CREDENTIALS,
+            example=Regex(example),
+        )
 
     for origin in ANY_ORIGIN_PROBES:
         if relaxed.fullmatch(origin):
-            return _fail(
-                setting,
-                regex,
-                f"admits any origin (e.g. {origin!r}){note(origin)}, which with "
-                "allow_credentials=True lets every website read your users' data",
+            return refuse(
+                "{value} admits any origin (e.g. {origin}){note}, which with "
+                "{credentials} lets every website read your users' data",
                 _ANY_ORIGIN_FIX,
+                r"https://[a-z0-9-]+\.example\.com",
+                origin,
             )
     samples = [s for s in _origin_samples(regex) if relaxed.fullmatch(s[0])]
     owned = {site for site, mask in map(_site, samples) if "V" not in mask}
     for origin in _attacker_origins(samples, owned):
         if relaxed.fullmatch(origin):
-            return _fail(
-                setting,
-                regex,
-                f"admits {origin!r}{note(origin)}, a site anyone can register, which with "
-                "allow_credentials=True reads your users' data",
+            return refuse(
+                "{value} admits {origin}{note}, a site anyone can register, which with "
+                "{credentials} reads your users' data",
                 _HOST_FIX,
+                r"https://([a-z0-9-]+\.)?example\.com",
+                origin,
             )
     for text, mask in samples:
         if "V" in _site((text, mask))[1]:
-            return _fail(
-                setting,
-                regex,
-                f"lets a wildcard choose the site itself: it admits {text!r} and every other "
+            return refuse(
+                "{value} lets a wildcard choose the site itself: it admits {origin} and every other "
                 "site of that shape, which anyone can register, and with "
-                "allow_credentials=True such a site reads your users' data",
+                "{credentials} such a site reads your users' data",
                 _HOST_FIX,
+                r"https://([a-z0-9-]+\.)?example\.com",
+                text,
             )
     return None
 

@@ -8,8 +8,9 @@ from typing import Any
 from django.conf import settings
 from django.core import checks
 
-from corsight.config import Problem
-from corsight.django.conf import MIDDLEWARE_PATH, W_NOT_INSTALLED, W_ORDER, W_TWO_MIDDLEWARES, read
+from corsight.config.django_settings import MIDDLEWARE_PATH, read
+from corsight.config.problems import W_NOT_INSTALLED, W_ORDER, W_TWO_MIDDLEWARES
+from corsight.errors import Problem
 
 #: Middleware that may answer a request (a redirect, a static file) before CORS is applied.
 ANSWER_FIRST = (

@@ -11,9 +11,9 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
-from corsight.config import ConfigError
-from corsight.django.conf import read
+from corsight.config.django_settings import read
 from corsight.engine import Decision
+from corsight.errors import ConfigError
 from corsight.routing import Router
 from corsight.wsgi import cors_request, with_cors_headers
 

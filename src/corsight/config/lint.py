@@ -1,4 +1,5 @@
-"""``corsight lint``: validate a CORS configuration and print every problem with its fix.
+"""``corsight lint``: validate a CORS configuration and print every problem with its
+``file:line``, its id and its fix, in the file's own syntax.
 
 Exit statuses: 0 clean (warnings allowed), 1 errors, 2 a file that cannot be read or no
 configuration at all.
@@ -12,7 +13,9 @@ from typing import Any
 
 import click
 
-from corsight import config
+from corsight.config.loading import Loaded, analyze
+from corsight.config.toml import TOML
+from corsight.errors import ConfigError, Problem, Unwritable
 from corsight.policy import Policy
 from corsight.safetext import dumps, visible
 
@@ -28,7 +31,7 @@ def _describe(policy: Policy | None) -> str:
     return ", ".join(f"{k}={v!r}" for k, v in settings.items()) or "allows no origin"
 
 
-def _summary(loaded: config.Loaded) -> dict[str, Any]:
+def _summary(loaded: Loaded) -> dict[str, Any]:
     return {
         "default": None if loaded.default is None else _jsonable(loaded.default),
         "routes": {key: None if p is None else _jsonable(p) for key, p in loaded.routes},
@@ -48,6 +51,21 @@ def _echo(line: str, *, err: bool = False) -> None:
     click.echo(visible(line), err=err)
 
 
+def _line(problem: Problem) -> str:
+    """``error corsight.E001 corsight.toml:3: allow_origins = 'x': what is wrong``: the value is
+    shown, in the file's syntax, when the text does not quote it."""
+    level = "warning" if problem.warning else "error"
+    where = f"{problem.where}: " if problem.where else ""
+    value = ""
+    if problem.value is not None and not problem.quotes_value:
+        try:
+            shown = TOML.value(problem.value) if problem.line is not None else repr(problem.value)
+        except Unwritable:
+            shown = repr(problem.value)
+        value = f" = {shown}"
+    return f"{level} corsight.{problem.id} {where}{problem.setting}{value}: {problem.problem}"
+
+
 @click.command("lint")
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 @click.option(
@@ -58,18 +76,24 @@ def _echo(line: str, *, err: bool = False) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON")
 def lint_command(file: str | None, use_env: bool | None, as_json: bool) -> None:
-    """Validate a corsight configuration: FILE (corsight.toml or pyproject.toml), or what the
-    middleware would load here (./corsight.toml, pyproject's [tool.corsight], CORSIGHT_*).
-    Prints every problem with its fix."""
+    """Validate a corsight configuration and print every problem with its fix: FILE
+    (corsight.toml or pyproject.toml), or what the middleware would load here: corsight.toml or
+    pyproject's [tool.corsight] in this folder or the nearest parent (up to the repository's
+    root), and CORSIGHT_* variables.
+
+    \b
+    Example:  corsight lint corsight.toml
+    Exit statuses: 0 clean, 1 problems, 2 no configuration or a file that cannot be read.
+    """
     if use_env is None:
         use_env = file is None
     env = os.environ if use_env else {}
     try:
-        loaded = config.analyze(file, env=env)
-    except config.ConfigError as exc:
+        loaded = analyze(file, env=env)
+    except ConfigError as exc:
         if as_json:
             problems = [p.to_dict() for p in exc.problems]
-            sources = [file] if file else []
+            sources = [p.source for p in exc.problems if p.source]
             click.echo(dumps({"ok": False, "sources": sources, "problems": problems}, indent=2))
         else:
             for problem in exc.problems:
@@ -87,12 +111,9 @@ def lint_command(file: str | None, use_env: bool | None, as_json: bool) -> None:
         click.echo(dumps(out, indent=2))
         sys.exit(1 if errors else 0)
     _echo(f"corsight lint: {', '.join(loaded.sources)}")
-    for problem in loaded.problems:
-        level = "warning" if problem.warning else "error"
-        where = f"{problem.source}: " if problem.source else ""
-        shown = problem.value is None or problem.message.startswith(repr(problem.value))
-        value = "" if shown else f" = {problem.value!r}"
-        _echo(f"{level} corsight.{problem.id} {where}{problem.setting}{value}: {problem.message}")
+    # The environment's problems first, then the file's in the order of its lines.
+    for problem in sorted(loaded.problems, key=lambda p: (p.line is not None, p.line or 0)):
+        _echo(_line(problem))
         if problem.fix:
             _echo(f"    fix: {problem.fix}")
     if errors:
