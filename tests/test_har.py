@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from corsight.browser import CorsError
 from corsight.cli import main
+from corsight.diagnosis import Cause
 from corsight.har import analyze, analyze_file
 from corsight.wsgi import CORSMiddleware
 from tests.browser_page import page_app
@@ -192,8 +193,9 @@ def test_with_the_responses_recorded_the_message_is_chromiums_own(recorded: dict
     assert put_finding.preflight_index == 1
     for finding in report.findings:
         assert finding.known and finding.chrome in recorded["console"], (finding.chrome, recorded["console"])
-    assert put_finding.fix["problem"] == "auth"  # a 403 preflight: let OPTIONS through first
-    assert plain_finding.fix["problem"] == "cors" and plain_finding.fix["snippets"]
+    assert put_finding.diagnosis and plain_finding.diagnosis
+    assert put_finding.diagnosis.cause is Cause.AUTH_BEFORE_CORS  # a 403 preflight: let OPTIONS through first
+    assert plain_finding.diagnosis.cause is Cause.CORS_HEADERS and plain_finding.diagnosis.snippets
 
 
 # --- hand-made HARs -------------------------------------------------------------------------------
@@ -230,7 +232,7 @@ def test_firefox_style_har() -> None:
     assert failed.error == CorsError.METHOD_DISALLOWED_BY_PREFLIGHT_RESPONSE.value
     assert "Method DELETE is not allowed by Access-Control-Allow-Methods" in (failed.chrome or "")
     assert failed.firefox and "CORS" in failed.firefox
-    assert failed.fix["headers"]
+    assert failed.diagnosis and failed.diagnosis.required
 
 
 def test_credentials_inferred_from_cookies() -> None:
@@ -321,3 +323,4 @@ def test_not_a_har_is_one_line_and_exit_2(tmp_path: Path, content: str | bytes, 
 def test_missing_file_is_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["har", str(tmp_path / "nope.har")])
     assert result.exit_code == 2
+
