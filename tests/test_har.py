@@ -5,6 +5,7 @@ Firefox-style and partial HARs."""
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -324,3 +325,41 @@ def test_missing_file_is_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["har", str(tmp_path / "nope.har")])
     assert result.exit_code == 2
 
+
+# --- the credentials mode, which a HAR does not record ----------------------------------------------
+
+
+def star_api(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Access-Control-Allow-Origin", "*"), ("Content-Type", "text/plain")])
+    return [b"me"]
+
+
+def test_a_credentialed_fetch_without_cookies_is_recognised_and_kept_in_the_command() -> None:
+    """``fetch(url, {credentials: "include"})`` from a page with no cookie yet, against a server
+    that answers ``*``: Chrome blocks it and records the response with ``net::ERR_FAILED``.
+    The answer fails only a credentialed fetch, so the page made one; the suggested command
+    keeps the mode, and run against the same server it is blocked as in the browser (without
+    the mode it came back ALLOWED)."""
+    with serve_wsgi(star_api) as api:
+        recorded = entry(
+            "GET", f"{api}/me", {"Origin": APP}, 200, {"Access-Control-Allow-Origin": "*"}, _error="net::ERR_FAILED"
+        )
+        (finding,) = analyze(har([recorded])).findings
+        assert finding.failed and finding.known
+        assert finding.error == CorsError.WILDCARD_ORIGIN_NOT_ALLOWED.value
+        assert any("credentials: 'include'" in note for note in finding.notes)
+        assert finding.check_command and finding.check_command.endswith("--credentials include")
+        result = CliRunner().invoke(main, shlex.split(finding.check_command)[1:])
+    assert result.exit_code == 1 and "kWildcardOriginNotAllowed" in result.output
+
+
+def test_the_command_keeps_a_recorded_credentials_mode_and_says_when_it_is_unknown() -> None:
+    blocked = [
+        entry("GET", f"{API}/cookie", {"Origin": APP, "Cookie": "session=1"}, 0, _error="net::ERR_FAILED"),
+        entry("GET", f"{API}/plain", {"Origin": APP}, 0, _error="net::ERR_FAILED"),
+    ]
+    with_cookie, plain = analyze(har(blocked)).findings
+    assert with_cookie.check_command and with_cookie.check_command.endswith("--credentials include")
+    assert plain.check_command and "--credentials" not in plain.check_command
+    assert any("if the page sends credentials, add --credentials include" in note for note in plain.notes)
+    assert not any("--credentials" in note for note in with_cookie.notes)

@@ -1,12 +1,12 @@
 """Which cross-origin requests of a HAR file failed, why, and the fix.
 
 A HAR (from Chrome's or Firefox's developer tools, or Playwright) records requests and, when
-the browser got one, the response; it never records which CORS rule failed. Each
-cross-origin request is replayed through the browser model (:class:`corsight.browser.Fetch`)
-with what the HAR recorded: its preflight entry when there is one, then its response. Where
-the HAR has no response (a blocked request is often recorded with status 0 and
-``net::ERR_FAILED``), the report says what can and cannot be known, and the ``corsight
-check`` command that finds out. The cause and the fix are the
+the browser got one, the response; it never records which CORS rule failed, nor fetch()'s
+credentials mode. Each cross-origin request is replayed through the browser model
+(:class:`corsight.browser.Fetch`) with what the HAR recorded: its preflight entry when there is
+one, then its response. Where the HAR has no response (a blocked request is often recorded with
+status 0 and ``net::ERR_FAILED``), the report says what can and cannot be known, and the
+``corsight check`` command that finds out. The cause and the fix are the
 :class:`~corsight.diagnosis.Diagnosis`. The file is read and validated by
 :mod:`corsight.har.file`; preflights are matched to their requests through an index, in one
 pass.
@@ -17,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -337,7 +337,22 @@ def _finding(
 def _judge(
     finding: Finding, request: Request, preflight: HarEntry | None, entry: HarEntry | None, server: str | None
 ) -> None:
-    verdict = _replay(request, preflight, entry, finding.notes)
+    notes: list[str] = []
+    verdict = _replay(request, preflight, entry, notes)
+    blocked = entry is not None and _blocked_by_cors(entry.error)
+    if verdict is not None and verdict.allowed and blocked and not request.credentials_included:
+        # A HAR records cookies, not fetch()'s credentials mode: a request the browser blocked
+        # whose recorded answers pass, and fail only with credentials, was made with them.
+        credentialed = replace(request, credentials="include")
+        retried_notes: list[str] = []
+        retried = _replay(credentialed, preflight, entry, retried_notes)
+        if retried is not None and not retried.allowed:
+            request, verdict, notes = credentialed, retried, retried_notes
+            notes.append(
+                "the HAR records no cookie, but these answers fail only a credentialed fetch()"
+                " (credentials: 'include', withCredentials): the page makes one"
+            )
+    finding.notes += notes
     finding.check_command = check_command(request)
     if verdict is None:
         # No response where the model needs one: the HAR cannot say which rule failed.
@@ -354,7 +369,14 @@ def _judge(
             f"the HAR records {what}" + (f" ({error})" if error else "") + ": the browser blocked it, "
             "but a HAR does not record which CORS rule failed"
             + ("; a preflight was needed and its answer is not in the HAR" if need else "")
-            + ". Run the check command to find out."
+            + ". Run the check command to find out"
+            + (
+                ""
+                if request.credentials_included
+                else " (a HAR does not record fetch()'s credentials mode: if the page sends"
+                " credentials, add --credentials include)"
+            )
+            + "."
         )
         return
     finding.failed = not verdict.allowed
