@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Literal
 
@@ -40,73 +40,69 @@ EXPORT_TARGET = {"starlette": "fastapi"}
 
 
 class Cause(str, Enum):
-    """What really went wrong (or that nothing did). ``problem`` is its family, the
-    ``problem`` field of ``--json``."""
+    """What really went wrong (or that nothing did): its ``problem`` family (``--json``'s
+    ``problem``: ``None`` when nothing failed) and its ``words`` as a headline (for the CORS
+    headers, the failed check says which; for a request not sent, which one)."""
 
-    ALLOWED = "allowed"
-    NOT_VERIFIED = "not-verified"
-    FETCH_REFUSED = "fetch-refused"  # fetch() throws a TypeError: nothing is sent
-    CORS_HEADERS = "cors-headers"  # the CORS headers are missing or wrong
-    POLICY_REFUSAL = "policy-refusal"  # a CORS middleware answered the preflight 403
-    PREFLIGHT_NOT_HANDLED = "preflight-not-handled"  # OPTIONS → 404, 405 or 501
-    AUTH_BEFORE_CORS = "auth-before-cors"  # OPTIONS → 401 or 403 from authentication
-    PREFLIGHT_SERVER_ERROR = "preflight-server-error"  # OPTIONS → 5xx
-    SERVER_ERROR = "server-error"  # the response is a 5xx without CORS headers
-    PREFLIGHT_REDIRECT = "preflight-redirect"
-    REDIRECT_TAINTED_ORIGIN = "redirect-tainted-origin"  # the browser now sends Origin: null
-    REDIRECT_CREDENTIALS = "redirect-credentials"  # user:password@ in a Location
-    REDIRECT_FAILED = "redirect-failed"  # a redirect the network stack refuses
-    NETWORK = "network"  # no HTTP response: not CORS
+    problem: str | None
+    words: str
 
-    @property
-    def problem(self) -> str | None:
-        return _PROBLEM.get(self)
+    def __new__(cls, value: str, problem: str | None = None, words: str = "") -> Cause:
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.problem = problem
+        member.words = words
+        return member
+
+    ALLOWED = "allowed", None, "The page's script can read the response"
+    NOT_VERIFIED = "not-verified", None
+    FETCH_REFUSED = "fetch-refused", "request", "fetch() throws before sending anything"
+    CORS_HEADERS = "cors-headers", "cors"  # missing or wrong
+    POLICY_REFUSAL = (
+        "policy-refusal",  # a CORS middleware answered the preflight 403
+        "policy",
+        "The server's CORS policy refuses this origin, method or headers",
+    )
+    PREFLIGHT_NOT_HANDLED = (
+        "preflight-not-handled",  # OPTIONS → 404, 405 or 501
+        "preflight-not-handled",
+        "Nothing on the server answers the preflight",
+    )
+    AUTH_BEFORE_CORS = (
+        "auth-before-cors",  # OPTIONS → 401 or 403 from authentication
+        "auth",
+        "Authentication rejects the preflight, which never carries credentials",
+    )
+    PREFLIGHT_SERVER_ERROR = "preflight-server-error", "server-error", "The server fails on the preflight"
+    SERVER_ERROR = (
+        "server-error",  # the response is a 5xx without CORS headers
+        "server-error",
+        "The server fails, and its error response has no CORS headers",
+    )
+    PREFLIGHT_REDIRECT = (
+        "preflight-redirect",
+        "redirect",
+        "The preflight is redirected, and browsers never follow a preflight's redirect",
+    )
+    REDIRECT_TAINTED_ORIGIN = (
+        "redirect-tainted-origin",
+        "redirect",
+        "A redirect to another origin made the browser send Origin: null",
+    )
+    REDIRECT_CREDENTIALS = "redirect-credentials", "redirect", "A redirect's Location contains user:password@"
+    REDIRECT_FAILED = (
+        "redirect-failed",
+        "redirect",
+        "A redirect stops the request",
+    )  # refused by the network stack
+    NETWORK = "network", "network", "The request fails in the network, before CORS is checked"
 
     @property
     def fixed_by_policy(self) -> bool:
         """Whether CORS settings on the server are (part of) the fix."""
-        return self in _FIXED_BY_POLICY
+        return self.problem in ("cors", "policy", "preflight-not-handled", "auth", "server-error")
 
 
-_PROBLEM = {
-    Cause.FETCH_REFUSED: "request",
-    Cause.CORS_HEADERS: "cors",
-    Cause.POLICY_REFUSAL: "policy",
-    Cause.PREFLIGHT_NOT_HANDLED: "preflight-not-handled",
-    Cause.AUTH_BEFORE_CORS: "auth",
-    Cause.PREFLIGHT_SERVER_ERROR: "server-error",
-    Cause.SERVER_ERROR: "server-error",
-    Cause.PREFLIGHT_REDIRECT: "redirect",
-    Cause.REDIRECT_TAINTED_ORIGIN: "redirect",
-    Cause.REDIRECT_CREDENTIALS: "redirect",
-    Cause.REDIRECT_FAILED: "redirect",
-    Cause.NETWORK: "network",
-}
-_FIXED_BY_POLICY = frozenset(
-    {
-        Cause.CORS_HEADERS,
-        Cause.POLICY_REFUSAL,
-        Cause.PREFLIGHT_NOT_HANDLED,
-        Cause.AUTH_BEFORE_CORS,
-        Cause.PREFLIGHT_SERVER_ERROR,
-        Cause.SERVER_ERROR,
-    }
-)
-#: Each cause in words, as a headline; the step that decided it follows (OPTIONS → 405).
-_TITLES = {
-    Cause.ALLOWED: "The page's script can read the response",
-    Cause.FETCH_REFUSED: "fetch() throws before sending anything",
-    Cause.POLICY_REFUSAL: "The server's CORS policy refuses this origin, method or headers",
-    Cause.PREFLIGHT_NOT_HANDLED: "Nothing on the server answers the preflight",
-    Cause.AUTH_BEFORE_CORS: "Authentication rejects the preflight, which never carries credentials",
-    Cause.PREFLIGHT_SERVER_ERROR: "The server fails on the preflight",
-    Cause.SERVER_ERROR: "The server fails, and its error response has no CORS headers",
-    Cause.PREFLIGHT_REDIRECT: "The preflight is redirected, and browsers never follow a preflight's redirect",
-    Cause.REDIRECT_TAINTED_ORIGIN: "A redirect to another origin made the browser send Origin: null",
-    Cause.REDIRECT_CREDENTIALS: "A redirect's Location contains user:password@",
-    Cause.REDIRECT_FAILED: "A redirect stops the request",
-    Cause.NETWORK: "The request fails in the network, before CORS is checked",
-}
 _STAGES = {
     "preflight": "The preflight response",
     "redirect": "The redirect response",
@@ -146,14 +142,7 @@ class RequiredHeader:
         return "now absent" if self.current is None else f"now {self.current!r}"
 
     def to_dict(self) -> dict[str, object]:
-        return {
-            "on": self.on,
-            "name": self.name,
-            "value": self.value,
-            "current": self.current,
-            "ok": self.ok,
-            "received": self.received,
-        }
+        return asdict(self)
 
 
 @dataclass(frozen=True)
@@ -260,7 +249,7 @@ def diagnose(request: Request, verdict: Verdict, context: Context = Context()) -
     if verdict.allowed:
         if verdict.complete:
             summary = "Chromium lets the page read the response."
-            return Diagnosis(Cause.ALLOWED, _TITLES[Cause.ALLOWED], summary, step=_last(exchanges))
+            return Diagnosis(Cause.ALLOWED, Cause.ALLOWED.words, summary, step=_last(exchanges))
         method = (verdict.final_request or request).method
         title = f"Nothing failed, but the {method} itself was not sent: its response is unchecked"
         summary = (
@@ -269,7 +258,7 @@ def diagnose(request: Request, verdict: Verdict, context: Context = Context()) -
         )
         return Diagnosis(Cause.NOT_VERIFIED, title, summary)
     cause, summary = _cause(verdict)
-    title = _TITLES.get(cause) or _check_words(verdict.failed_check)
+    title = cause.words or _check_words(verdict.failed_check)
     step = exchanges[-1] if exchanges else None
     if not cause.fixed_by_policy:
         return Diagnosis(cause, title, summary, step=step)
@@ -290,7 +279,7 @@ def diagnose(request: Request, verdict: Verdict, context: Context = Context()) -
 def diagnose_refused(error: RequestError) -> Diagnosis:
     """fetch() throws before sending anything (a forbidden method, a body on GET…)."""
     summary = f"fetch() throws before sending anything: {error.message.text}"
-    return Diagnosis(Cause.FETCH_REFUSED, _TITLES[Cause.FETCH_REFUSED], summary)
+    return Diagnosis(Cause.FETCH_REFUSED, Cause.FETCH_REFUSED.words, summary)
 
 
 # --- the cause ---------------------------------------------------------------------------------

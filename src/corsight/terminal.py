@@ -11,14 +11,17 @@ send, the configuration for ``--server``). The other forms of the same records a
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
 
-from corsight.check import CheckResult
 from corsight.diagnosis import SERVERS, Cause, Diagnosis
-from corsight.har import Report
 from corsight.safetext import styled
+
+if TYPE_CHECKING:  # the records it prints; each command loads only its own tool
+    from corsight.check import CheckResult
+    from corsight.har import Report
 
 CORS_HEADER_PREFIXES = ("access-control-", "origin", "vary", "location")
 _VERDICTS = {
