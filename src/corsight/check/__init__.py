@@ -81,16 +81,9 @@ def check(
             url, origin=origin, method=method, headers=headers, credentials=credentials, body=body
         )
     except RequestError as exc:
-        return CheckResult(
-            url,
-            origin,
-            method,
-            credentials,
-            None,
-            None,
-            diagnose_refused(exc),
-            type_error=exc.message.console,
-        )
+        refused = diagnose_refused(exc)
+        return CheckResult(url, origin, method, credentials, request=None, verdict=None, diagnosis=refused,
+                           type_error=exc.message.console)  # fmt: skip
     except URLError as exc:
         raise CheckError(str(exc)) from None
     cross = not same_origin(request.origin, origin_of(request.url))

@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from corsight.browser import Check, Exchange
-from corsight.browser.checks import get_header
+from corsight.browser.checks import get_header, is_redirect
 from corsight.check import CheckResult
 from corsight.diagnosis import EXPORT_TARGET, Diagnosis, PolicyFix
 from corsight.errors import PolicyError
@@ -84,7 +84,7 @@ def exchange(result: CheckResult) -> dict[str, Any]:
         status = response.status if response is not None else None
         location = get_header(response.headers, "location") if response is not None else None
         kind: str = request.kind
-        if kind == "actual" and status is not None and 300 <= status < 400 and location:
+        if kind == "actual" and response is not None and is_redirect(response.status, response.headers):
             kind = "redirect"
         if not entry.sent:
             answer = "not sent: its response is unchecked"
