@@ -406,3 +406,80 @@ def test_fix_judges_todays_lists_with_the_browser_model() -> None:
         lists = {h["name"]: h["ok"] for h in fixes["headers"] if h["on"] == "preflight"}
         assert lists["Access-Control-Allow-Headers"] is ok
         assert lists["Access-Control-Allow-Methods"] is ok
+
+
+# --- the public function, the verdict scripts read, and a fix that tells the truth ---------------
+
+
+@pytest.mark.parametrize(
+    "first",
+    ["import corsight.check", "from corsight.check import check", "import corsight; corsight.check", "import corsight"],
+)
+def test_corsight_check_is_the_function_whatever_loads_first(first: str) -> None:
+    """``corsight.check`` is the function (not a module, callable or not), also after the
+    package ``corsight.check`` is loaded; the package's names import as usual."""
+    code = (
+        f"{first}\n"
+        "import types, corsight\n"
+        "import corsight.check\n"
+        "from corsight.check import CheckError, CheckResult, check\n"
+        "assert isinstance(corsight.check, types.FunctionType), corsight.check\n"
+        "assert corsight.check is check and corsight.CheckError is CheckError\n"
+        "assert corsight.check.__module__ == 'corsight.check'\n"
+    )
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": src}, check=True, timeout=60)
+
+
+def test_not_sent_is_its_own_verdict_exit_3() -> None:
+    """Nothing failed, but the PUT was not sent: not ALLOWED (exit 0) but NOT VERIFIED (exit 3),
+    never shown as a failure, and the way out is the CLI's flag."""
+    pre = [ACAO, ("Access-Control-Allow-Methods", "PUT")]
+    with raw(answer(pre, [ACAO])) as s:
+        code, out, _ = run(s.url + "/", "--origin", ORIGIN, "-X", "PUT")
+        json_code, data, _ = run(s.url + "/", "--origin", ORIGIN, "-X", "PUT", "--json")
+        sent_code, _, _ = run(s.url + "/", "--origin", ORIGIN, "-X", "PUT", "--send")
+    assert (code, json_code, sent_code) == (3, 3, 0)
+    assert json.loads(data)["outcome"] == "not-verified"
+    assert "NOT VERIFIED" in out and "ALLOWED" not in out and "BLOCKED" not in out
+    not_sent = [line for line in out.splitlines() if "not sent" in line or "not-sent" in line]
+    assert not_sent and not any("✗" in line for line in not_sent), not_sent
+    assert "--send" in out and "send=True" not in out
+
+
+def test_a_response_never_sent_is_not_called_absent() -> None:
+    """The preflight fails, so the PUT is never sent: its headers are unknown, not absent."""
+    with raw(answer([ACAO], [ACAO])) as s:
+        code, out, _ = run(s.url + "/", "--origin", ORIGIN, "-X", "PUT")
+        data = check(s.url + "/", origin=ORIGIN, method="PUT").to_dict()
+    assert code == 1
+    actual = [line for line in out.splitlines() if "on the actual response" in line]
+    assert actual and all("unknown: not sent" in line and "absent" not in line for line in actual), actual
+    assert "on the preflight response: Access-Control-Allow-Methods: PUT  (now absent)" in out
+    rows = {(h["on"], h["name"]): h for h in data["fixes"]["headers"]}
+    assert rows[("actual", "Access-Control-Allow-Origin")]["received"] is False
+    assert rows[("preflight", "Access-Control-Allow-Methods")]["received"] is True
+
+
+def test_a_header_missing_on_a_redirect_is_asked_of_the_redirect() -> None:
+    def script(method: str, path: str, headers: list[tuple[str, str]]) -> tuple[int, list[tuple[str, str]]]:
+        return (302, [("Location", "/b")]) if path == "/a" else (200, [ACAO])
+
+    with raw(script) as s:
+        code, out, _ = run(s.url + "/a", "--origin", ORIGIN)
+    assert code == 1
+    assert "on the redirect response: Access-Control-Allow-Origin: " + ORIGIN in out
+    assert "on the actual response" not in out
+    assert "The redirect response does not allow this origin" in out
+
+
+def test_a_redirected_preflight_lists_no_header_to_add() -> None:
+    def script(method: str, path: str, headers: list[tuple[str, str]]) -> tuple[int, list[tuple[str, str]]]:
+        return 301, [("Location", "/items/"), ACAO]
+
+    with raw(script) as s:
+        code, out, _ = run(s.url + "/items", "--origin", ORIGIN, "-X", "PUT", "--server", "flask")
+        fixes = check(s.url + "/items", origin=ORIGIN, method="PUT").fixes
+    assert code == 1 and "kPreflightDisallowedRedirect" in out
+    assert "the server must send" not in out and "CORSMiddleware" not in out
+    assert fixes["problem"] == "redirect" and fixes["headers"] == [] and fixes["snippets"] == {}

@@ -5,6 +5,7 @@ Firefox-style and partial HARs."""
 from __future__ import annotations
 
 import json
+import shlex
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from click.testing import CliRunner
 
 from corsight.browser import CorsError
 from corsight.cli import main
+from corsight.diagnosis import Cause
 from corsight.har import analyze, analyze_file
 from corsight.wsgi import CORSMiddleware
 from tests.browser_page import page_app
@@ -192,8 +194,9 @@ def test_with_the_responses_recorded_the_message_is_chromiums_own(recorded: dict
     assert put_finding.preflight_index == 1
     for finding in report.findings:
         assert finding.known and finding.chrome in recorded["console"], (finding.chrome, recorded["console"])
-    assert put_finding.fix["problem"] == "auth"  # a 403 preflight: let OPTIONS through first
-    assert plain_finding.fix["problem"] == "cors" and plain_finding.fix["snippets"]
+    assert put_finding.diagnosis and plain_finding.diagnosis
+    assert put_finding.diagnosis.cause is Cause.AUTH_BEFORE_CORS  # a 403 preflight: let OPTIONS through first
+    assert plain_finding.diagnosis.cause is Cause.CORS_HEADERS and plain_finding.diagnosis.snippets
 
 
 # --- hand-made HARs -------------------------------------------------------------------------------
@@ -230,7 +233,7 @@ def test_firefox_style_har() -> None:
     assert failed.error == CorsError.METHOD_DISALLOWED_BY_PREFLIGHT_RESPONSE.value
     assert "Method DELETE is not allowed by Access-Control-Allow-Methods" in (failed.chrome or "")
     assert failed.firefox and "CORS" in failed.firefox
-    assert failed.fix["headers"]
+    assert failed.diagnosis and failed.diagnosis.required
 
 
 def test_credentials_inferred_from_cookies() -> None:
@@ -321,3 +324,42 @@ def test_not_a_har_is_one_line_and_exit_2(tmp_path: Path, content: str | bytes, 
 def test_missing_file_is_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["har", str(tmp_path / "nope.har")])
     assert result.exit_code == 2
+
+
+# --- the credentials mode, which a HAR does not record ----------------------------------------------
+
+
+def star_api(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    start_response("200 OK", [("Access-Control-Allow-Origin", "*"), ("Content-Type", "text/plain")])
+    return [b"me"]
+
+
+def test_a_credentialed_fetch_without_cookies_is_recognised_and_kept_in_the_command() -> None:
+    """``fetch(url, {credentials: "include"})`` from a page with no cookie yet, against a server
+    that answers ``*``: Chrome blocks it and records the response with ``net::ERR_FAILED``.
+    The answer fails only a credentialed fetch, so the page made one; the suggested command
+    keeps the mode, and run against the same server it is blocked as in the browser (without
+    the mode it came back ALLOWED)."""
+    with serve_wsgi(star_api) as api:
+        recorded = entry(
+            "GET", f"{api}/me", {"Origin": APP}, 200, {"Access-Control-Allow-Origin": "*"}, _error="net::ERR_FAILED"
+        )
+        (finding,) = analyze(har([recorded])).findings
+        assert finding.failed and finding.known
+        assert finding.error == CorsError.WILDCARD_ORIGIN_NOT_ALLOWED.value
+        assert any("credentials: 'include'" in note for note in finding.notes)
+        assert finding.check_command and finding.check_command.endswith("--credentials include")
+        result = CliRunner().invoke(main, shlex.split(finding.check_command)[1:])
+    assert result.exit_code == 1 and "kWildcardOriginNotAllowed" in result.output
+
+
+def test_the_command_keeps_a_recorded_credentials_mode_and_says_when_it_is_unknown() -> None:
+    blocked = [
+        entry("GET", f"{API}/cookie", {"Origin": APP, "Cookie": "session=1"}, 0, _error="net::ERR_FAILED"),
+        entry("GET", f"{API}/plain", {"Origin": APP}, 0, _error="net::ERR_FAILED"),
+    ]
+    with_cookie, plain = analyze(har(blocked)).findings
+    assert with_cookie.check_command and with_cookie.check_command.endswith("--credentials include")
+    assert plain.check_command and "--credentials" not in plain.check_command
+    assert any("if the page sends credentials, add --credentials include" in note for note in plain.notes)
+    assert not any("--credentials" in note for note in with_cookie.notes)

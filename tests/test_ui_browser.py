@@ -137,8 +137,8 @@ def test_blocked_request_shows_chromes_message_checks_and_fix(browser_context: A
     rows = texts(page, "#checks tr")
     assert len(rows) == len(expected.checks)
     for row, c in zip(rows, expected.checks, strict=True):
-        assert row.startswith("✓ pass" if c["passed"] else "✗ fail")
-        assert str(c["name"]) in row
+        assert row.startswith("✓ pass" if c.passed else "✗ fail")
+        assert c.name in row
     # The timeline: preflight OPTIONS with its ACRH header and the 405 answer.
     timeline = page.locator("#timeline").inner_text()
     assert "Preflight: OPTIONS " + lab.blocking in timeline

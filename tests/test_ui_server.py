@@ -21,6 +21,7 @@ from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
 from corsight.asgi import CORSMiddleware
+from corsight.check import CheckResult
 from corsight.cli import main
 from corsight.ui.app import MAX_BODY, host_names, parse_header_lines
 from corsight.ui.live import FRAME_PATH, LiveFrames
@@ -472,10 +473,10 @@ def scenarios() -> Iterator[Scenarios]:
         yield Scenarios(plain, ok)
 
 
-def checked(url: str, **options: Any) -> dict[str, Any]:
+def checked(url: str, **options: Any) -> CheckResult:
     from corsight.check import check
 
-    return check(url, origin=ORIGIN, **options).to_dict()
+    return check(url, origin=ORIGIN, **options)
 
 
 @pytest.mark.parametrize(
@@ -511,7 +512,7 @@ def test_the_headline_leads_with_the_cause_in_words(
 
     result = checked(getattr(scenarios, server) + path, **options)
     assert headline(result) == {"word": word, "tone": headline(result)["tone"], "cause": cause, "detail": detail}
-    assert detail == result["error"]
+    assert detail == result.error
 
 
 def test_the_api_returns_the_headline_exchange_and_fix(ui: UI) -> None:
@@ -571,7 +572,7 @@ def test_the_fix_is_a_short_snippet_and_the_same_policy_as_corsight_export(
 
     url = scenarios.plain + "/items"
     request = {"method": "PUT", "headers": {"X-A": "1"}, "credentials": "include"}
-    fixes = check(url, origin=ORIGIN, send=True, **request).to_dict()["fixes"]  # type: ignore[arg-type]
+    fixes = check(url, origin=ORIGIN, send=True, **request).diagnosis  # type: ignore[arg-type]
     policy = Policy([ORIGIN], allow_methods=["GET", "HEAD", "POST", "PUT"], allow_headers=["x-a"], allow_credentials=True)
     snippets = {}
     for server in SERVERS:
@@ -627,5 +628,5 @@ def test_the_fix_is_a_short_snippet_and_the_same_policy_as_corsight_export(
 def test_no_fix_when_nothing_needs_to_change(scenarios: Scenarios) -> None:
     from corsight.ui.present import fix_for
 
-    assert fix_for(checked(scenarios.guarded + "/items")["fixes"], "nginx") is None
-    assert fix_for(checked(scenarios.guarded + "/items", body="x")["fixes"], "nginx") is None
+    assert fix_for(checked(scenarios.guarded + "/items").diagnosis, "nginx") is None
+    assert fix_for(checked(scenarios.guarded + "/items", body="x").diagnosis, "nginx") is None

@@ -1,7 +1,8 @@
 """The ``corsight`` command line: one click group, one sub-command per tool.
 
 Exit statuses: 0 allowed, 1 blocked by the browser, 2 usage or network error (one line on
-stderr, never a traceback), 130 interrupted with Ctrl-C (the shell's convention, quietly).
+stderr, never a traceback), 3 not verified (``check`` did not send the actual request),
+130 interrupted with Ctrl-C (the shell's convention, quietly).
 """
 
 from __future__ import annotations
@@ -19,9 +20,9 @@ from corsight.clierror import fail
 # is imported only when that command runs (or for --help), so `corsight scan` does not pay for the
 # proxy, the UI, httpx and the rest.
 COMMANDS = {
-    "check": ("corsight.check_cli:check_command", "cli"),
+    "check": ("corsight.check.cli:check_command", "cli"),
     "export": ("corsight.export.cli:export_command", "cli"),
-    "har": ("corsight.har_cli:har_command", "cli"),
+    "har": ("corsight.har.cli:har_command", "cli"),
     "lint": ("corsight.config.lint:lint_command", "cli"),
     "proxy": ("corsight.proxy.cli:proxy_command", "proxy"),
     "scan": ("corsight.scan.cli:scan_command", "scan"),

@@ -15,10 +15,13 @@ import click
 from corsight.safetext import visible
 
 #: Exit statuses, the same for every command: the verdict (allowed / blocked, or no finding at
-#: the --fail-on level / a finding), a usage or network error, and an interrupt (the shell's).
+#: the --fail-on level / a finding), a usage or network error, a verdict that could not be
+#: verified (``check`` without ``--send``: nothing failed, but the actual request was not
+#: sent), and an interrupt (the shell's).
 EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_NOT_VERIFIED = 3
 EXIT_INTERRUPTED = 130
 
 

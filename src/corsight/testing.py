@@ -22,7 +22,7 @@ import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from corsight.browser import (
@@ -36,6 +36,9 @@ from corsight.browser import (
     Verdict,
     prepare_request,
 )
+
+if TYPE_CHECKING:
+    from corsight.diagnosis import Diagnosis
 
 __all__ = ["CorsResult", "assert_cors_allowed", "assert_cors_blocked", "cors_fetch"]
 
@@ -75,6 +78,13 @@ class CorsResult:
     def preflighted(self) -> bool:
         return any(e.request.kind == "preflight" for e in self.verdict.exchanges)
 
+    @property
+    def diagnosis(self) -> Diagnosis:
+        """What went wrong and the fix (:func:`corsight.diagnosis.diagnose`), without snippets."""
+        from corsight.diagnosis import Context, diagnose  # loaded when a test fails, not per run
+
+        return diagnose(self.request, self.verdict, Context(servers=()))
+
     def explain(self) -> str:
         """A report for a failing assertion: outcome, console text, exchanges and the fix."""
         what = f"{self.method} {self.url} from a page of {self.origin} (credentials: {self.credentials})"
@@ -95,31 +105,14 @@ class CorsResult:
                     for n, v in exchange.response.headers
                     if n.lower().startswith("access-control-") or n.lower() == "vary"
                 ]
-        fix = _fix(self)
-        if fix:
-            lines += ["fix:", *(f"  {line}" for line in fix)]
+        if not self.allowed:
+            diagnosis = self.diagnosis
+            lines += ["fix:", f"  {diagnosis.headline}", f"  {diagnosis.summary}"]
+            lines += [
+                f"  the {need.on} response needs {need.name}: {need.value} ({need.now})"
+                for need in diagnosis.missing
+            ]
         return "\n".join(lines)
-
-
-def _fix(result: CorsResult) -> list[str]:
-    """The server-side fix, from :func:`corsight.check.diagnose` (needs httpx; else the hint)."""
-    if result.allowed:
-        return []
-    try:
-        from corsight.check import CheckResult, diagnose, timeline_entry
-    except ImportError:  # pragma: no cover - httpx missing
-        return [result.verdict.hint] if result.verdict.hint else []
-    timeline = [timeline_entry(e.request, e.request.headers, e.response) for e in result.verdict.exchanges]
-    check = CheckResult.of(
-        result.request, result.verdict, preflight_needed=result.preflighted, timeline=timeline
-    )
-    fixes = diagnose(check)
-    lines = [str(fixes.get("summary", ""))]
-    for need in fixes.get("headers", []):
-        if not need["ok"]:
-            now = "absent" if need["current"] is None else repr(need["current"])
-            lines.append(f"the {need['on']} response needs {need['name']}: {need['value']} (now {now})")
-    return [line for line in lines if line]
 
 
 # --- talking to the application ---------------------------------------------------------------------

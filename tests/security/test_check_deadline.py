@@ -168,7 +168,7 @@ def test_a_fast_answer_within_the_deadline_is_unaffected() -> None:
         result = corsight.check(
             f"http://127.0.0.1:{port}/", origin=ORIGIN, headers={"X-Token": "1"}, timeout=DEADLINE
         )
-    assert result.allowed and [t["kind"] for t in result.timeline] == ["preflight", "actual"]
+    assert result.allowed and [t.request.kind for t in result.timeline] == ["preflight", "actual"]
 
 
 BAD = ["nan", "NaN", "inf", "-inf", "1e400", "-1", "0", "-0", "0.0", "abc", "", "1,5", "100000"]

@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from corsight.cli import main
 from corsight.har import analyze
-from corsight.harfile import MAX_HAR_BYTES, Har, HarError, parse, read_json
+from corsight.har.file import MAX_HAR_BYTES, Har, HarError, parse, read_json
 from tests.security.timing_ratio import LINEAR, growth
 
 APP = "https://app.example.com"
@@ -398,7 +398,7 @@ def test_a_device_is_read_only_up_to_the_bound(monkeypatch: pytest.MonkeyPatch) 
     """A FIFO or a device has no size: it is read one byte past the bound, not to its end."""
     if not Path("/dev/zero").exists():
         pytest.skip("no /dev/zero here")
-    monkeypatch.setattr("corsight.harfile.MAX_HAR_BYTES", 1 << 20)  # the real one is 256 MiB
+    monkeypatch.setattr("corsight.har.file.MAX_HAR_BYTES", 1 << 20)  # the real one is 256 MiB
     result = _run(Path("/dev/zero"))
     assert result.exit_code == 2
     (line,) = result.stderr.splitlines()

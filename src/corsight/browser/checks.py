@@ -108,46 +108,62 @@ def _is_valid_gurl(text: str) -> bool:
     return True
 
 
+def allow_origin_check(
+    headers: HeaderList, serialized_origin: str, *, credentials_included: bool
+) -> tuple[Failure | None, Check]:
+    """Whether the response's ``Access-Control-Allow-Origin`` lets a request that sent
+    ``Origin: serialized_origin`` through: the value is that origin exactly, or ``*`` without
+    credentials (the first step of Chromium's ``CheckAccess``)."""
+    acao = get_header(headers, "access-control-allow-origin")
+    if acao == "*":
+        if not credentials_included:
+            return None, Check("allow-origin", True, "'*' allows any origin (no credentials)")
+        detail = "'*' is not accepted when credentials mode is 'include'"
+        return Failure(CorsError.WILDCARD_ORIGIN_NOT_ALLOWED), Check("allow-origin", False, detail)
+    if acao is None:
+        check = Check("allow-origin", False, "no Access-Control-Allow-Origin header")
+        return Failure(CorsError.MISSING_ALLOW_ORIGIN_HEADER), check
+    if acao == serialized_origin:
+        return None, Check("allow-origin", True, f"{acao!r} equals the request's origin")
+    if " " in acao or "," in acao:
+        lines = len(header_lines(headers, "access-control-allow-origin"))
+        kind = CorsError.MULTIPLE_ALLOW_ORIGIN_VALUES
+        detail = f"{lines} header line(s) combine to {acao!r}: only one origin is allowed"
+    elif acao == "null":
+        kind = CorsError.ALLOW_ORIGIN_MISMATCH
+        detail = f"'null' is not the request's origin {serialized_origin!r}"
+    elif not _is_valid_gurl(acao):
+        kind = CorsError.INVALID_ALLOW_ORIGIN_VALUE
+        detail = f"{acao!r} is not a valid origin"
+    else:
+        kind = CorsError.ALLOW_ORIGIN_MISMATCH
+        detail = f"{acao!r} is not equal to the request's origin {serialized_origin!r}"
+    return Failure(kind, acao, acao), Check("allow-origin", False, detail)
+
+
+def allow_credentials_check(headers: HeaderList) -> tuple[Failure | None, Check]:
+    """Whether the response lets a credentialed request through: ``Access-Control-Allow-
+    Credentials`` is exactly ``true`` (case-sensitive)."""
+    acac = get_header(headers, "access-control-allow-credentials")
+    if acac != "true":
+        seen = "absent" if acac is None else repr(acac)
+        check = Check("allow-credentials", False, f"is {seen}; must be exactly 'true'")
+        return Failure(CorsError.INVALID_ALLOW_CREDENTIALS, acac or ""), check
+    return None, Check("allow-credentials", True, "'true'")
+
+
 def cors_check(
     headers: HeaderList, serialized_origin: str, *, credentials_included: bool
 ) -> tuple[Failure | None, list[Check]]:
-    """Chromium's ``CheckAccess`` on a response (actual, redirect, or preflight)."""
-    checks: list[Check] = []
-    acao = get_header(headers, "access-control-allow-origin")
-    lines = len(header_lines(headers, "access-control-allow-origin"))
-    if acao == "*":
-        if not credentials_included:
-            checks.append(Check("allow-origin", True, "'*' allows any origin (no credentials)"))
-            return None, checks
-        checks.append(Check("allow-origin", False, "'*' is not accepted when credentials mode is 'include'"))
-        return Failure(CorsError.WILDCARD_ORIGIN_NOT_ALLOWED), checks
-    if acao is None:
-        checks.append(Check("allow-origin", False, "no Access-Control-Allow-Origin header"))
-        return Failure(CorsError.MISSING_ALLOW_ORIGIN_HEADER), checks
-    if acao != serialized_origin:
-        if " " in acao or "," in acao:
-            kind = CorsError.MULTIPLE_ALLOW_ORIGIN_VALUES
-            detail = f"{lines} header line(s) combine to {acao!r}: only one origin is allowed"
-        elif acao == "null":
-            kind = CorsError.ALLOW_ORIGIN_MISMATCH
-            detail = f"'null' is not the request's origin {serialized_origin!r}"
-        elif not _is_valid_gurl(acao):
-            kind = CorsError.INVALID_ALLOW_ORIGIN_VALUE
-            detail = f"{acao!r} is not a valid origin"
-        else:
-            kind = CorsError.ALLOW_ORIGIN_MISMATCH
-            detail = f"{acao!r} is not equal to the request's origin {serialized_origin!r}"
-        checks.append(Check("allow-origin", False, detail))
-        return Failure(kind, acao, acao), checks
-    checks.append(Check("allow-origin", True, f"{acao!r} equals the request's origin"))
-    if credentials_included:
-        acac = get_header(headers, "access-control-allow-credentials")
-        if acac != "true":
-            seen = "absent" if acac is None else repr(acac)
-            checks.append(Check("allow-credentials", False, f"is {seen}; must be exactly 'true'"))
-            return Failure(CorsError.INVALID_ALLOW_CREDENTIALS, acac or ""), checks
-        checks.append(Check("allow-credentials", True, "'true'"))
-    return None, checks
+    """Chromium's ``CheckAccess`` on a response (actual, redirect, or preflight): the origin,
+    then, for a credentialed request, the credentials."""
+    failure, origin_check = allow_origin_check(
+        headers, serialized_origin, credentials_included=credentials_included
+    )
+    if failure is not None or not credentials_included:
+        return failure, [origin_check]
+    failure, credentials_check = allow_credentials_check(headers)
+    return failure, [origin_check, credentials_check]
 
 
 # --- preflight ---------------------------------------------------------------------------------------

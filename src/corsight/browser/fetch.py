@@ -78,9 +78,29 @@ class Outgoing:
 
 @dataclass(frozen=True)
 class Exchange:
+    """One request of a fetch and what came of it: the ``response``, or the network ``error``
+    that took its place; neither when the request was not ``sent`` (a tool stopped before it).
+    The one record of a request/response pair: ``corsight check`` puts the header lines as they
+    went out in ``request.headers``, ``corsight har`` those the HAR recorded."""
+
     request: Outgoing
     response: Response | None = None
     error: str | None = None
+    sent: bool = True
+
+    def to_dict(self) -> dict[str, object]:
+        """The JSON form (an entry of ``corsight check --json``'s ``timeline``)."""
+        response = self.response
+        return {
+            "kind": self.request.kind,
+            "method": self.request.method,
+            "url": self.request.url,
+            "sent": self.sent,
+            "request_headers": [[n, v] for n, v in self.request.headers],
+            "response": None
+            if response is None
+            else {"status": response.status, "headers": [[n, v] for n, v in response.headers]},
+        }
 
 
 @dataclass(frozen=True)

@@ -26,7 +26,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from corsight.browser.request import preflight_reasons
 from corsight.browser.urls import URLError, parse_origin
-from corsight.check import SERVERS, CheckError, check
+from corsight.check import CheckError, check
+from corsight.diagnosis import SERVERS
 from corsight.ui.live import LiveFrames
 from corsight.ui.present import exchange, fix_for, headline
 
@@ -244,15 +245,14 @@ def run_check(given: CheckInput) -> dict[str, Any]:
         if request is not None
         else []
     )
-    data = result.to_dict()
     return {
-        "result": data,
+        "result": result.to_dict(),
         "preflight_reasons": reasons,
         "dropped_headers": dropped,
         "server": given.server,
-        "headline": headline(data),
-        "exchange": exchange(data),
-        "fix": fix_for(data["fixes"], given.server),
+        "headline": headline(result),
+        "exchange": exchange(result),
+        "fix": fix_for(result.diagnosis, given.server),
     }
 
 

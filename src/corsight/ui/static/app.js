@@ -285,7 +285,7 @@
       const body = el("tbody");
       for (const h of wrong) {
         body.append(el("tr", {}, el("td", {}, h.on), el("th", { scope: "row" }, h.name), el("td", {}, h.value),
-          el("td", {}, h.current === null ? "absent" : h.current)));
+          el("td", {}, !h.received ? "unknown: not sent" : h.current === null ? "absent" : h.current)));
       }
       box.append(el("table", { class: "headers" },
         el("caption", {}, "Headers the server must send"),

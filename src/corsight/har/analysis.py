@@ -1,14 +1,15 @@
-"""``corsight har``: which cross-origin requests of a HAR file failed, why, and the fix.
+"""Which cross-origin requests of a HAR file failed, why, and the fix.
 
 A HAR (from Chrome's or Firefox's developer tools, or Playwright) records requests and, when
-the browser got one, the response; it never records which CORS rule failed. Each
-cross-origin request is replayed through the browser model (:class:`corsight.browser.Fetch`)
-with what the HAR recorded: its preflight entry when there is one, then its response. Where
-the HAR has no response (a blocked request is often recorded with status 0 and
-``net::ERR_FAILED``), the report says what can and cannot be known, and the ``corsight
-check`` command that finds out. Fixes come from :func:`corsight.check.diagnose`. The file
-is read and validated by :mod:`corsight.harfile`; preflights are matched to their requests
-through an index, in one pass.
+the browser got one, the response; it never records which CORS rule failed, nor fetch()'s
+credentials mode. Each cross-origin request is replayed through the browser model
+(:class:`corsight.browser.Fetch`) with what the HAR recorded: its preflight entry when there is
+one, then its response. Where the HAR has no response (a blocked request is often recorded with
+status 0 and ``net::ERR_FAILED``), the report says what can and cannot be known, and the
+``corsight check`` command that finds out. The cause and the fix are the
+:class:`~corsight.diagnosis.Diagnosis`. The file is read and validated by
+:mod:`corsight.har.file`; preflights are matched to their requests through an index, in one
+pass.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 import contextlib
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,9 +34,10 @@ from corsight.browser import (
 )
 from corsight.browser.checks import get_header
 from corsight.browser.request import is_forbidden_request_header
+from corsight.browser.requirements import passing_preflight_headers
 from corsight.browser.urls import origin_of, parse_origin, same_origin
-from corsight.check import CheckResult, diagnose, timeline_entry
-from corsight.harfile import Har, HarEntry, HarError, load, parse
+from corsight.diagnosis import SERVERS, Context, Diagnosis, diagnose
+from corsight.har.file import Har, HarEntry, load, parse
 
 #: Request headers the browser (or DevTools) adds itself: never set by the page's script.
 BROWSER_HEADERS = frozenset(
@@ -79,7 +81,7 @@ class Finding:
     firefox: str | None = None
     status: int | None = None
     preflight_index: int | None = None
-    fix: dict[str, Any] = field(default_factory=dict)
+    diagnosis: Diagnosis | None = None
     notes: list[str] = field(default_factory=list)
     check_command: str | None = None
 
@@ -96,7 +98,7 @@ class Finding:
             "status": self.status,
             "preflight_entry": self.preflight_index,
             "message": {"chrome": self.chrome, "firefox": self.firefox},
-            "fix": self.fix,
+            "fix": self.diagnosis.to_dict() if self.diagnosis is not None else {},
             "notes": self.notes,
             "check_command": self.check_command,
         }
@@ -212,22 +214,6 @@ def _request_from_preflight(entry: HarEntry, origin: str) -> Request:
     return prepare_request(entry.url, origin=origin, method=method, headers=headers)
 
 
-def _passing_preflight(request: Request) -> Response:
-    """What a preflight the HAR did not record must have answered: the browser sent the actual
-    request, so it passed."""
-    headers = [
-        ("Access-Control-Allow-Origin", request.origin.serialize()),
-        ("Access-Control-Allow-Methods", request.method),
-        ("Access-Control-Max-Age", "0"),
-    ]
-    if request.credentials_included:
-        headers.append(("Access-Control-Allow-Credentials", "true"))
-    names = request.unsafe_header_names()
-    if names:
-        headers.append(("Access-Control-Allow-Headers", ", ".join(names)))
-    return Response(204, tuple(headers))
-
-
 def check_command(request: Request) -> str:
     """The ``corsight check`` command that makes this request for real and names the reason."""
     parts = ["corsight", "check", request.url, "--origin", request.origin.serialize()]
@@ -241,39 +227,34 @@ def check_command(request: Request) -> str:
 
 
 def _replay(
-    request: Request, preflight: HarEntry | None, actual: HarEntry | None, finding: Finding
-) -> tuple[Verdict | None, list[dict[str, Any]]]:
-    """Drive the browser model with the HAR's answers; ``None`` when an answer is missing."""
+    request: Request, preflight: HarEntry | None, actual: HarEntry | None, notes: list[str]
+) -> Verdict | None:
+    """Drive the browser model with the HAR's answers, noting what the HAR lacks; ``None``
+    when an answer is missing."""
     fetch = Fetch(request)
     step = fetch.start()
-    timeline: list[dict[str, Any]] = []
     fed = False
     while isinstance(step, Outgoing):
         if step.kind == "preflight":
             if preflight is not None and preflight.has_response:
-                response = Response.of(preflight.status, preflight.response_headers)
-                timeline.append(timeline_entry(step, preflight.request_headers, response))
-                step = fetch.receive(response)
+                step = fetch.receive(Response.of(preflight.status, preflight.response_headers))
                 continue
             if actual is not None and actual.has_response:
-                finding.notes.append(
-                    "the preflight is not in the HAR; it passed, since the browser sent the request"
-                )
-                step = fetch.receive(_passing_preflight(request))
+                notes.append("the preflight is not in the HAR; it passed, since the browser sent the request")
+                origin = get_header(step.headers, "origin") or request.origin.serialize()
+                step = fetch.receive(Response(204, tuple(passing_preflight_headers(fetch.current, origin))))
                 continue
-            return None, timeline
+            return None
         if actual is None:
-            finding.notes.append("only the preflight is in the HAR; the request itself is not")
-            return fetch.stop("the actual request is not in the HAR"), timeline
+            notes.append("only the preflight is in the HAR; the request itself is not")
+            return fetch.stop("the actual request is not in the HAR")
         if fed or not actual.has_response:
             if fed:
-                finding.notes.append("the response redirects; follow the redirect's own entry in the HAR")
-            return None, timeline
+                notes.append("the response redirects; follow the redirect's own entry in the HAR")
+            return None
         fed = True
-        response = Response.of(actual.status, actual.response_headers)
-        timeline.append(timeline_entry(step, actual.request_headers, response))
-        step = fetch.receive(response)
-    return step, timeline
+        step = fetch.receive(Response.of(actual.status, actual.response_headers))
+    return step
 
 
 def analyze(har: Har | Mapping[str, Any], *, source: str = "", server: str | None = None) -> Report:
@@ -356,7 +337,22 @@ def _finding(
 def _judge(
     finding: Finding, request: Request, preflight: HarEntry | None, entry: HarEntry | None, server: str | None
 ) -> None:
-    verdict, timeline = _replay(request, preflight, entry, finding)
+    notes: list[str] = []
+    verdict = _replay(request, preflight, entry, notes)
+    blocked = entry is not None and _blocked_by_cors(entry.error)
+    if verdict is not None and verdict.allowed and blocked and not request.credentials_included:
+        # A HAR records cookies, not fetch()'s credentials mode: a request the browser blocked
+        # whose recorded answers pass, and fail only with credentials, was made with them.
+        credentialed = replace(request, credentials="include")
+        retried_notes: list[str] = []
+        retried = _replay(credentialed, preflight, entry, retried_notes)
+        if retried is not None and not retried.allowed:
+            request, verdict, notes = credentialed, retried, retried_notes
+            notes.append(
+                "the HAR records no cookie, but these answers fail only a credentialed fetch()"
+                " (credentials: 'include', withCredentials): the page makes one"
+            )
+    finding.notes += notes
     finding.check_command = check_command(request)
     if verdict is None:
         # No response where the model needs one: the HAR cannot say which rule failed.
@@ -365,7 +361,7 @@ def _judge(
         finding.known = False
         finding.error = error or "no response recorded"
         what = f"status {entry.status}" if entry and entry.status > 0 else "no response"
-        if error and error != "net::ERR_FAILED" and "CORS" not in error:
+        if error and not _blocked_by_cors(error):
             finding.notes.append(f"{error}: the request failed below CORS (network, DNS, TLS, port)")
             return
         need = needs_preflight(request)
@@ -373,7 +369,14 @@ def _judge(
             f"the HAR records {what}" + (f" ({error})" if error else "") + ": the browser blocked it, "
             "but a HAR does not record which CORS rule failed"
             + ("; a preflight was needed and its answer is not in the HAR" if need else "")
-            + ". Run the check command to find out."
+            + ". Run the check command to find out"
+            + (
+                ""
+                if request.credentials_included
+                else " (a HAR does not record fetch()'s credentials mode: if the page sends"
+                " credentials, add --credentials include)"
+            )
+            + "."
         )
         return
     finding.failed = not verdict.allowed
@@ -388,10 +391,14 @@ def _judge(
             "(the request may have been cancelled, or the HAR was edited)"
         )
     if finding.failed and finding.known:
-        result = CheckResult.of(
-            request, verdict, preflight_needed=needs_preflight(request), timeline=timeline
-        )
-        finding.fix = diagnose(result, server)
+        servers = SERVERS if server is None else (server,)
+        finding.diagnosis = diagnose(request, verdict, Context(servers=servers))
+
+
+def _blocked_by_cors(error: str | None) -> bool:
+    """Whether a recorded failure text can be the browser's CORS block (Chrome records it as
+    ``net::ERR_FAILED``), rather than a failure below CORS (refused, DNS, TLS, port)."""
+    return error == "net::ERR_FAILED" or (error is not None and "CORS" in error)
 
 
 def analyze_file(path: str | Path, *, server: str | None = None) -> Report:
@@ -399,14 +406,4 @@ def analyze_file(path: str | Path, *, server: str | None = None) -> Report:
     return analyze(load(path), source=str(path), server=server)
 
 
-__all__: Sequence[str] = (
-    "Finding",
-    "Har",
-    "HarEntry",
-    "HarError",
-    "Report",
-    "analyze",
-    "analyze_file",
-    "check_command",
-    "load",
-)
+__all__: Sequence[str] = ("Finding", "Report", "analyze", "analyze_file", "check_command")
