@@ -150,6 +150,25 @@ def test_callback_cache_is_bounded_and_expires() -> None:
     assert calls.count("https://h1.example") == 2  # ttl 0: asked again
 
 
+def test_callback_answers_expire_on_the_clock_the_engine_is_given() -> None:
+    """The time to live is measured on the injected clock, not read from the system."""
+    calls: list[str] = []
+    now = [1000.0]
+
+    def allow(origin: str) -> bool:
+        calls.append(origin)
+        return True
+
+    engine = Engine(Policy(allow_origin_callback=allow, origin_cache_ttl=60), clock=lambda: now[0])
+    engine.decide("GET", "https://h1.example")
+    now[0] += 59.9
+    engine.decide("GET", "https://h1.example")
+    assert calls == ["https://h1.example"]  # still within its 60 s
+    now[0] += 0.1
+    engine.decide("GET", "https://h1.example")
+    assert calls == ["https://h1.example"] * 2  # expired at exactly 60 s of that clock
+
+
 def test_async_callback_through_asgi() -> None:
     async def known(origin: str) -> bool:
         await asyncio.sleep(0)

@@ -12,10 +12,11 @@ import enum
 from collections.abc import Callable
 from http import HTTPStatus
 
-from corsight.dynamic import DynamicOrigins
 from corsight.httpsyntax import is_token
+from corsight.origin_callback import Clock, OriginCallbackCache
 from corsight.originsyntax import is_serialized_origin
 from corsight.policy import SAFELISTED_REQUEST_HEADERS, Policy
+from corsight.types import HeaderPairs
 
 #: Longest ``Access-Control-Request-Headers`` parsed. Chromium sends sorted unique names, so a
 #: real request stays far below this; a 1 MiB header of commas is denied without being split.
@@ -27,8 +28,6 @@ PATTERN_CACHE_SIZE = 1024
 PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
 PRIVATE_NETWORK_VARY = PREFLIGHT_VARY + ", Access-Control-Request-Private-Network"
 
-
-HeaderPairs = tuple[tuple[str, str], ...]
 
 
 class Kind(enum.Enum):
@@ -114,9 +113,10 @@ def merge_vary(existing: str | None, names: str) -> str:
 
 
 class Engine:
-    """A policy compiled for deciding requests."""
+    """A policy compiled for deciding requests. ``clock`` is what the origin callback's answers
+    expire on (``time.monotonic`` by default)."""
 
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy, *, clock: Clock | None = None) -> None:
         self.policy = policy
         p = policy
         self._wildcard = p.origins.allow_all  # never with credentials: Policy refuses it
@@ -155,7 +155,12 @@ class Engine:
         )
         self._pattern_cache: dict[str, Decision] = {}
         self._dynamic = (
-            DynamicOrigins(p.allow_origin_callback, size=p.origin_cache_size, ttl=p.origin_cache_ttl)
+            OriginCallbackCache(
+                p.allow_origin_callback,
+                size=p.origin_cache_size,
+                ttl=p.origin_cache_ttl,
+                clock=clock,
+            )
             if p.allow_origin_callback is not None
             else None
         )

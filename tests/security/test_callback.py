@@ -7,7 +7,7 @@ def``, ``functools.lru_cache`` around one, a lambda around one, a decorator with
 ``functools.wraps``, an async ``__call__``, ``functools.partial``; also with the answer cache
 off (``origin_cache_size=0`` or ``origin_cache_ttl=0``). WSGI refuses at start-up a callback
 that looks async, and denies with one logged error an awaitable it is handed at request time.
-Any other answer, or a raise, is a denial and one error on the ``corsight.dynamic`` logger.
+Any other answer, or a raise, is a denial and one error on the ``corsight.origin_callback`` logger.
 Real uvicorn, wsgiref and aiohttp servers on loopback.
 """
 
@@ -35,7 +35,7 @@ from tests.servers import free_port, serve_asgi, serve_wsgi
 
 TENANT = "https://tenant.example.net"
 OTHER = "https://evil.example.net"
-LOGGER = "corsight.dynamic"
+LOGGER = "corsight.origin_callback"
 
 
 async def known(origin: str) -> bool:
