@@ -74,7 +74,12 @@ origins = st.one_of(
 @settings(max_examples=3000)
 @given(origin=origins, method=st.sampled_from(["GET", "POST", "OPTIONS"]), preflight=st.booleans())
 def test_no_origin_outside_the_policy_is_ever_reflected(origin: str, method: str, preflight: bool) -> None:
-    decision = ENGINE.decide(method, origin, "PUT" if preflight else None, "x-a" if preflight else None)
+    decision = ENGINE.decide(
+        method=method,
+        origin=origin,
+        request_method="PUT" if preflight else None,
+        request_headers="x-a" if preflight else None,
+    )
     reflected = dict(decision.headers).get("Access-Control-Allow-Origin")
     if reflected is not None:
         assert reflected == origin
@@ -93,7 +98,9 @@ def test_no_origin_outside_the_policy_is_ever_reflected(origin: str, method: str
 def test_every_header_value_sent_is_safe(
     origin: str | None, method: str, request_method: str | None, request_headers: str | None
 ) -> None:
-    decision = ENGINE.decide(method, origin, request_method, request_headers)
+    decision = ENGINE.decide(
+        method=method, origin=origin, request_method=request_method, request_headers=request_headers
+    )
     for name, value in decision.headers:
         assert is_safe_header_value(value), (name, value)
 
@@ -113,7 +120,9 @@ vary_values = st.one_of(
 def test_vary_is_always_right(
     origin: str | None, method: str, request_method: str | None, app_vary: str | None
 ) -> None:
-    decision = ENGINE.decide(method, origin, request_method, None)
+    decision = ENGINE.decide(
+        method=method, origin=origin, request_method=request_method, request_headers=None
+    )
     if decision.is_preflight:
         vary = dict(decision.headers)["Vary"]
         assert vary == PREFLIGHT_VARY

@@ -1,7 +1,8 @@
 """The server engine: given a policy and a request's method and CORS headers, what to answer.
 
-Sans-IO, like h11: adapters turn a framework's request into :meth:`Engine.decide`'s arguments
-and its :class:`Decision` into the framework's response. Everything that does not depend on the
+Sans-IO, like h11: adapters turn a framework's request into :meth:`Engine.decide`'s named
+arguments and its :class:`Decision` into the framework's response; the engine is synchronous
+(an adapter that can await awaits an origin callback's answer itself). Everything that does not depend on the
 request is built once, here, at construction: for an exact allowed origin, deciding is one
 dictionary lookup that returns a ready-made decision.
 """
@@ -9,8 +10,10 @@ dictionary lookup that returns a ready-made decision.
 from __future__ import annotations
 
 import enum
+import warnings
 from collections.abc import Callable
 from http import HTTPStatus
+from typing import Any, overload
 
 from corsight.httpsyntax import is_token
 from corsight.origin_callback import Clock, OriginCallbackCache
@@ -27,7 +30,6 @@ PATTERN_CACHE_SIZE = 1024
 
 PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
 PRIVATE_NETWORK_VARY = PREFLIGHT_VARY + ", Access-Control-Request-Private-Network"
-
 
 
 class Kind(enum.Enum):
@@ -154,7 +156,8 @@ class Engine:
             {o: self._preflight_ok(o, ()) for o in p.origins.exact} if self._static_preflight else {}
         )
         self._pattern_cache: dict[str, Decision] = {}
-        self._dynamic = (
+        #: The origin callback behind its answer cache, when the policy has one.
+        self.origin_callback = (
             OriginCallbackCache(
                 p.allow_origin_callback,
                 size=p.origin_cache_size,
@@ -165,11 +168,12 @@ class Engine:
             else None
         )
         #: Whether the origin callback is known to be async: synchronous adapters refuse it.
-        self.is_async = self._dynamic is not None and self._dynamic.is_async
-        #: Whether an adapter that can await must call :meth:`adecide`: any callback may
-        #: return an awaitable (a lambda around an async function does not look async).
-        self.has_callback = self._dynamic is not None
-        self._ask = self._dynamic.allows if self._dynamic is not None else _never
+        self.is_async = self.origin_callback is not None and self.origin_callback.is_async
+        #: Whether an adapter that can await must await the callback's answer (see
+        #: :meth:`decide`): any callback may return an awaitable (a lambda around an async
+        #: function does not look async).
+        self.has_callback = self.origin_callback is not None
+        self._ask = self.origin_callback.allows if self.origin_callback is not None else _never
         self._preflight_denials = {
             reason: Decision(
                 Kind.PREFLIGHT_DENIED,
@@ -198,6 +202,19 @@ class Engine:
 
     # -- deciding ------------------------------------------------------------------------
 
+    @overload
+    def decide(
+        self,
+        *,
+        method: str,
+        origin: str | None,
+        request_method: str | None = None,
+        request_headers: str | None = None,
+        request_private_network: bool = False,
+        origin_allowed: bool | None = None,
+    ) -> Decision: ...
+
+    @overload
     def decide(
         self,
         method: str,
@@ -205,44 +222,66 @@ class Engine:
         request_method: str | None = None,
         request_headers: str | None = None,
         request_private_network: bool = False,
+        /,
+    ) -> Decision: ...  # deprecated: the positional form, kept for one release
+
+    def decide(
+        self,
+        *positional: Any,
+        method: str = "",
+        origin: str | None = None,
+        request_method: str | None = None,
+        request_headers: str | None = None,
+        request_private_network: bool = False,
+        origin_allowed: bool | None = None,
     ) -> Decision:
-        """Decide a request from its method and CORS request headers.
+        """Decide a request from its method and CORS request headers, all passed by name.
 
         ``origin`` is the ``Origin`` header (``None`` when absent; several headers joined by
-        ``", "``, which never matches). A preflight is an ``OPTIONS`` request with both
-        ``Origin`` and ``Access-Control-Request-Method``; any other request with an
-        ``Origin`` is an actual CORS request. An origin callback is called synchronously: an
-        async one needs :meth:`adecide`.
+        ``", "``, which never matches); ``request_method``, ``request_headers`` and
+        ``request_private_network`` are ``Access-Control-Request-Method``, ``-Headers`` (the
+        value as sent) and whether ``-Private-Network`` was sent. A preflight is an
+        ``OPTIONS`` request with both ``Origin`` and ``Access-Control-Request-Method``; any
+        other request with an ``Origin`` is an actual CORS request.
+
+        An origin callback is called synchronously. Where its answer can be awaitable (an
+        adapter that can await: see :func:`corsight.asgi.decide_awaiting`), the adapter awaits
+        it for an origin that :meth:`asks_callback`, and passes it as ``origin_allowed``.
         """
+        if positional:
+            return self.decide(**_by_name("decide", positional))
         if origin is None:
             return self._not_cors
         if request_method is not None and method == "OPTIONS":
-            return self._preflight(
-                origin, request_method, request_headers, request_private_network, self._ask
-            )
+            ask = self._ask if origin_allowed is None else _ANSWERED[origin_allowed]
+            return self._preflight(origin, request_method, request_headers, request_private_network, ask)
         # Ready-made decisions: listed origins, and pattern matches (which passed the gate).
         decision = self._exact.get(origin) or self._pattern_cache.get(origin)
         if decision is not None:
             return decision
-        return self._decide_actual(origin, self._ask)
+        return self._decide_actual(origin, self._ask if origin_allowed is None else _ANSWERED[origin_allowed])
 
-    async def adecide(
-        self,
-        method: str,
-        origin: str | None,
-        request_method: str | None = None,
-        request_headers: str | None = None,
-        request_private_network: bool = False,
-    ) -> Decision:
-        """:meth:`decide`, awaiting the origin callback's answer when it is awaitable."""
-        if self._dynamic is None or origin is None or not self._asks_callback(origin):
-            return self.decide(method, origin, request_method, request_headers, request_private_network)
-        allowed = await self._dynamic.aallows(origin)
-        if request_method is not None and method == "OPTIONS":
-            return self._preflight(
-                origin, request_method, request_headers, request_private_network, lambda _: allowed
-            )
-        return self._actual(origin) if allowed else self._denied
+    async def adecide(self, *positional: Any, **request: Any) -> Decision:
+        """Deprecated, kept for one release: await the origin callback in the adapter with
+        :func:`corsight.asgi.decide_awaiting`, which leaves the engine synchronous."""
+        if positional:
+            request = {**_by_name("adecide", positional), **request}
+        origin = request.get("origin")
+        if self.origin_callback is not None and self.asks_callback(origin):
+            assert origin is not None
+            request["origin_allowed"] = await self.origin_callback.aallows(origin)
+        return self.decide(**request)
+
+    def asks_callback(self, origin: str | None) -> bool:
+        """Whether deciding ``origin`` needs the origin callback's answer: there is a callback,
+        nothing listed or matched admits the origin, and it is a serialized origin (nothing odd
+        ever reaches user code or gets reflected)."""
+        if self.origin_callback is None or origin is None:
+            return False
+        origins = self.policy.origins
+        return not (self._wildcard or origin in origins.exact or origin in self._pattern_cache) and (
+            is_serialized_origin(origin) and not origins.matches_serialized(origin)
+        )
 
     def _decide_actual(self, origin: str, ask: Callable[[str], bool]) -> Decision:
         """An actual request's decision past the ready-made ones; ``ask`` asks the callback."""
@@ -266,14 +305,6 @@ class Engine:
         if not is_serialized_origin(origin):
             return False
         return self.policy.origins.matches_serialized(origin) or ask(origin)
-
-    def _asks_callback(self, origin: str) -> bool:
-        """Whether deciding ``origin`` needs the callback: nothing listed admits it, and it is a
-        serialized origin (nothing odd ever reaches user code or gets reflected)."""
-        origins = self.policy.origins
-        return not (self._wildcard or origin in origins.exact or origin in self._pattern_cache) and (
-            is_serialized_origin(origin) and not origins.matches_serialized(origin)
-        )
 
     def _preflight(
         self,
@@ -327,3 +358,27 @@ class Engine:
 
 def _never(origin: str) -> bool:
     return False
+
+
+def _always(origin: str) -> bool:
+    return True
+
+
+#: The origin callback's answer, already known (awaited by an adapter), as the engine asks it.
+_ANSWERED: dict[bool, Callable[[str], bool]] = {True: _always, False: _never}
+
+_FIELDS = ("method", "origin", "request_method", "request_headers", "request_private_network")
+
+
+def _by_name(function: str, values: tuple[Any, ...]) -> dict[str, Any]:
+    """The deprecated positional form's values, by name (one release, then it goes)."""
+    if len(values) > len(_FIELDS):
+        raise TypeError(f"Engine.{function}() takes at most {len(_FIELDS)} positional values")
+    warnings.warn(
+        f"Engine.{function}() with positional values is deprecated; pass them by name: "
+        f"{function}(method=..., origin=..., request_method=..., request_headers=..., "
+        "request_private_network=...)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return dict(zip(_FIELDS, values, strict=False))
