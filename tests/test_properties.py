@@ -137,3 +137,30 @@ def test_vary_is_always_right(
     if app_vary:
         assert varies[0].startswith(app_vary)
     assert decision.kind in (Kind.NOT_CORS, Kind.ACTUAL_ALLOWED, Kind.ACTUAL_DENIED)
+
+
+LISTED = Engine(Policy(EXACT, allow_methods=["PUT"], allow_headers=["X-Token", "X-Requested-With"]))
+_ALLOWED_NAMES = {
+    "x-token",
+    "x-requested-with",
+    "accept",
+    "accept-language",
+    "content-language",
+    "content-type",
+}
+_header_items = st.sampled_from(
+    ["x-token", "X-Token", "content-type", "x-other", "", " ", "\t", "x-token ", "x token"]
+)
+
+
+@settings(max_examples=1000)
+@given(items=st.lists(_header_items, max_size=5), separator=st.sampled_from([",", ", ", " ,"]))
+def test_listed_request_headers_pass_exactly_when_each_item_is_allowed(
+    items: list[str], separator: str
+) -> None:
+    """Whether written as browsers write it ("a,b") or otherwise, the list passes exactly when
+    every non-empty item, trimmed of spaces and tabs and lowercased, is allowed."""
+    value = separator.join(items)
+    decision = LISTED.decide(method="OPTIONS", origin=EXACT[0], request_method="PUT", request_headers=value)
+    names = [item.strip(" \t").lower() for item in value.split(",")]
+    assert (decision.kind is Kind.PREFLIGHT_ALLOWED) == all(not n or n in _ALLOWED_NAMES for n in names)

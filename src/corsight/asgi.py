@@ -69,8 +69,9 @@ def cors_request(headers: RawHeaders) -> tuple[str | None, str | None, str | Non
     request_method: bytes | bytearray | None = None
     request_headers: bytes | bytearray | None = None
     private_network = False
+    cors_headers = _CORS_REQUEST_HEADERS  # a local: read once per header line
     for name, value in headers:
-        if name not in _CORS_REQUEST_HEADERS:  # one set lookup for the many other headers
+        if name not in cors_headers:  # one set lookup for the many other headers
             continue
         if name == b"origin":
             origin = value if origin is None else _join(origin, value, b", ")
@@ -125,14 +126,16 @@ def with_cors_headers(headers: RawHeaders, decision: Decision) -> list[RawHeader
     """The app's response headers with the decision's CORS headers and Vary merged in.
 
     ASGI requires lowercase response header names, which makes the common case (the app sent
-    neither Vary nor a header the decision sets) a single filtering pass.
+    neither Vary nor a header the decision sets) a single pass of set lookups.
     """
     if not isinstance(headers, list):
         headers = list(headers)
-    kept = [header for header in headers if header[0] not in decision.raw_conflicts]
-    if len(kept) == len(headers):
-        kept.extend(decision.raw_added)
-        return kept
+    conflicts = decision.raw_conflicts
+    for name, _ in headers:  # a loop, not a comprehension: no function call before 3.12
+        if name in conflicts:
+            break
+    else:
+        return [*headers, *decision.raw_added]
     vary = b", ".join(value for name, value in headers if name == b"vary") or None
     kept = [header for header in headers if header[0] not in decision.raw_names and header[0] != b"vary"]
     kept.extend(decision.raw_headers)

@@ -42,10 +42,12 @@ def cors_request(environ: Mapping[str, Any]) -> tuple[str | None, str | None, st
 def with_cors_headers(headers: Iterable[HeaderPair], decision: Decision) -> Headers:
     """The app's response headers with the decision's CORS headers and Vary merged in."""
     headers = headers if isinstance(headers, list) else list(headers)
-    kept = [header for header in headers if header[0].lower() not in decision.conflicts]
-    if len(kept) == len(headers):  # the common case: the app sent neither Vary nor CORS headers
-        kept.extend(decision.added)
-        return kept
+    conflicts = decision.conflicts
+    for name, _ in headers:  # a loop, not a comprehension: no function call before 3.12
+        if name.lower() in conflicts:
+            break
+    else:  # the common case: the app sent neither Vary nor CORS headers
+        return [*headers, *decision.added]
     vary = ", ".join(value for name, value in headers if name.lower() == "vary") or None
     kept = [
         header
