@@ -10,8 +10,10 @@ dictionary lookup that returns a ready-made decision.
 from __future__ import annotations
 
 import enum
+import functools
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any, overload
 
@@ -30,6 +32,15 @@ PATTERN_CACHE_SIZE = 1024
 
 PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
 PRIVATE_NETWORK_VARY = PREFLIGHT_VARY + ", Access-Control-Request-Private-Network"
+
+ALLOW_ORIGIN = "Access-Control-Allow-Origin"
+ALLOW_METHODS = "Access-Control-Allow-Methods"
+ALLOW_HEADERS = "Access-Control-Allow-Headers"
+ALLOW_PRIVATE_NETWORK = "Access-Control-Allow-Private-Network"
+
+#: The status of a preflight that passes, and of one that is denied.
+PREFLIGHT_ALLOWED_STATUS = 204
+PREFLIGHT_DENIED_STATUS = 403
 
 
 class Kind(enum.Enum):
@@ -114,6 +125,51 @@ def merge_vary(existing: str | None, names: str) -> str:
     return ", ".join([existing, *missing]) if missing else existing
 
 
+@dataclass(frozen=True)
+class EngineTables:
+    """What an engine compiled from its policy, read-only, for tools that carry the policy out
+    elsewhere and must send exactly what the engine sends (``corsight export``).
+
+    An allowed actual request gets ``Access-Control-Allow-Origin`` (its origin, or ``*`` when
+    ``any_origin``), then ``actual_headers``, and ``actual_vary`` merged into Vary. A passing
+    preflight (status :data:`PREFLIGHT_ALLOWED_STATUS`) gets ``Access-Control-Allow-Origin``,
+    ``preflight_headers``, then what it echoes: its ``Access-Control-Request-Method`` when
+    ``methods`` is ``None``; its requested header names when ``request_headers`` is ``None``
+    and it names one; ``Access-Control-Allow-Private-Network: true`` when it asks for the
+    private network and ``private_network`` allows it; and last ``Vary: preflight_vary``. The
+    other answers are the ready-made decisions at the end.
+
+    The origin tables are the ones the engine matches with; patterns and regexes only ever see
+    an origin in a browser's serialization (:func:`corsight.originsyntax.is_serialized_origin`).
+    """
+
+    any_origin: bool
+    #: Listed origins, ``null`` included when listed.
+    exact_origins: frozenset[str]
+    #: ``https://*.example.com:8443`` as ``("https", "example.com", "8443")``: one or more labels
+    #: before the parent host; the port ``""`` is the scheme's default, ``"*"`` any port.
+    subdomain_patterns: frozenset[tuple[str, str, str]]
+    #: ``http://localhost:*`` as ``("http", "localhost")``: that host on any port or none.
+    any_port_patterns: frozenset[tuple[str, str]]
+    #: ``allow_origin_regex``, as written; each must match the whole origin.
+    origin_regexes: tuple[str, ...]
+    #: The methods a preflight may ask for, case-sensitive; ``None``: any method name (a token).
+    methods: tuple[str, ...] | None
+    #: The header names a preflight may ask for, lowercase, safelisted ones included; ``None``:
+    #: any header name (a token).
+    request_headers: frozenset[str] | None
+    private_network: bool
+    actual_headers: HeaderPairs
+    actual_vary: str
+    preflight_headers: HeaderPairs
+    preflight_vary: str
+    not_cors: Decision
+    #: What an actual request gets when its origin is not allowed (with ``any_origin``, none is).
+    actual_denied: Decision
+    #: The answer to every denied preflight (only its body names the reason).
+    preflight_denied: Decision
+
+
 class Engine:
     """A policy compiled for deciding requests. ``clock`` is what the origin callback's answers
     expire on (``time.monotonic`` by default)."""
@@ -127,6 +183,7 @@ class Engine:
         self._methods = frozenset(p.allow_methods)
         self._headers = frozenset(p.allow_headers) | SAFELISTED_REQUEST_HEADERS
         self._preflight_vary = PRIVATE_NETWORK_VARY if p.allow_private_network else PREFLIGHT_VARY
+        self._actual_vary = "" if self._wildcard else "Origin"
 
         credentials: HeaderPairs = ()
         if p.allow_credentials:
@@ -137,9 +194,9 @@ class Engine:
         self._simple_extra = credentials + expose
         self._preflight_extra = credentials  # exposing headers means nothing on a preflight
         if not self._any_method:
-            self._preflight_extra += (("Access-Control-Allow-Methods", ", ".join(p.allow_methods)),)
+            self._preflight_extra += ((ALLOW_METHODS, ", ".join(p.allow_methods)),)
         if not self._any_header:
-            self._preflight_extra += (("Access-Control-Allow-Headers", ", ".join(sorted(self._headers))),)
+            self._preflight_extra += ((ALLOW_HEADERS, ", ".join(sorted(self._headers))),)
         if p.max_age is not None:
             self._preflight_extra += (("Access-Control-Max-Age", str(p.max_age)),)
 
@@ -178,27 +235,50 @@ class Engine:
             reason: Decision(
                 Kind.PREFLIGHT_DENIED,
                 (("Content-Type", "text/plain; charset=utf-8"), ("Vary", self._preflight_vary)),
-                status=403,
+                status=PREFLIGHT_DENIED_STATUS,
                 reason=reason,
                 body=f"CORS preflight denied: {reason.value} not allowed\n".encode(),
             )
             for reason in Reason
         }
 
+    @functools.cached_property
+    def tables(self) -> EngineTables:
+        """The compiled tables, for tools that carry the policy out elsewhere."""
+        origins = self.policy.origins
+        return EngineTables(
+            any_origin=self._wildcard,
+            exact_origins=origins.exact,
+            subdomain_patterns=origins.subdomains,
+            any_port_patterns=origins.any_port,
+            origin_regexes=origins.regexes,
+            methods=None if self._any_method else self.policy.allow_methods,
+            request_headers=None if self._any_header else self._headers,
+            private_network=self.policy.allow_private_network,
+            actual_headers=self._simple_extra,
+            actual_vary=self._actual_vary,
+            preflight_headers=self._preflight_extra,
+            preflight_vary=self._preflight_vary,
+            not_cors=self._not_cors,
+            # With any origin allowed, every request is answered alike, whatever its Origin.
+            actual_denied=self._not_cors if self._wildcard else self._denied,
+            preflight_denied=self._preflight_denials[Reason.ORIGIN],
+        )
+
     # -- building decisions --------------------------------------------------------------
 
     def _actual(self, origin: str) -> Decision:
-        headers = (("Access-Control-Allow-Origin", origin), *self._simple_extra)
-        return Decision(Kind.ACTUAL_ALLOWED, headers, vary="" if self._wildcard else "Origin")
+        headers = ((ALLOW_ORIGIN, origin), *self._simple_extra)
+        return Decision(Kind.ACTUAL_ALLOWED, headers, vary=self._actual_vary)
 
     def _preflight_ok(self, origin: str, reflected: HeaderPairs) -> Decision:
         headers = (
-            ("Access-Control-Allow-Origin", "*" if self._wildcard else origin),
+            (ALLOW_ORIGIN, "*" if self._wildcard else origin),
             *self._preflight_extra,
             *reflected,
             ("Vary", self._preflight_vary),
         )
-        return Decision(Kind.PREFLIGHT_ALLOWED, headers, status=204)
+        return Decision(Kind.PREFLIGHT_ALLOWED, headers, status=PREFLIGHT_ALLOWED_STATUS)
 
     # -- deciding ------------------------------------------------------------------------
 
@@ -321,7 +401,7 @@ class Engine:
         if self._any_method:
             if not is_token(method):
                 return self._preflight_denials[Reason.METHOD]
-            reflected += (("Access-Control-Allow-Methods", method),)
+            reflected += ((ALLOW_METHODS, method),)
         elif method not in self._methods:
             return self._preflight_denials[Reason.METHOD]
         if request_headers:
@@ -329,11 +409,11 @@ class Engine:
             if names is None:
                 return self._preflight_denials[Reason.HEADERS]
             if self._any_header and names:
-                reflected += (("Access-Control-Allow-Headers", ",".join(names)),)
+                reflected += ((ALLOW_HEADERS, ",".join(names)),)
         if private_network:
             if not self.policy.allow_private_network:
                 return self._preflight_denials[Reason.PRIVATE_NETWORK]
-            reflected += (("Access-Control-Allow-Private-Network", "true"),)
+            reflected += ((ALLOW_PRIVATE_NETWORK, "true"),)
         if ready is not None and not reflected:
             return ready
         return self._preflight_ok(origin, reflected)
