@@ -14,7 +14,6 @@ from corsight.routing import Router
 from corsight.types import HeaderPair
 
 Environ = dict[str, Any]
-Headers = list[HeaderPair]
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType]
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
@@ -39,7 +38,7 @@ def cors_request(environ: Mapping[str, Any]) -> tuple[str | None, str | None, st
     )
 
 
-def with_cors_headers(headers: Iterable[HeaderPair], decision: Decision) -> Headers:
+def with_cors_headers(headers: Iterable[HeaderPair], decision: Decision) -> list[HeaderPair]:
     """The app's response headers with the decision's CORS headers and Vary merged in."""
     headers = headers if isinstance(headers, list) else list(headers)
     conflicts = decision.conflicts
@@ -109,7 +108,7 @@ class CORSMiddleware:
         if not decision.headers and not decision.vary:
             return self.app(environ, start_response)
 
-        def start_with_cors(status: str, headers: Headers, exc_info: ExcInfo | None = None) -> Any:
+        def start_with_cors(status: str, headers: list[HeaderPair], exc_info: ExcInfo | None = None) -> Any:
             return start_response(status, with_cors_headers(headers, decision), exc_info)
 
         try:
