@@ -266,6 +266,15 @@ def test_the_positional_form_still_decides_the_same_for_one_release(
         named.vary,
         named.status,
     )
+    with pytest.warns(DeprecationWarning):  # the old signature also allowed mixing both
+        mixed = e.decide(
+            method,
+            origin,
+            request_headers=request_headers,
+            request_method=request_method,
+            request_private_network=private_network,
+        )
+    assert (mixed.kind, mixed.headers) == (named.kind, named.headers)
 
 
 def test_the_engine_is_synchronous_and_takes_the_callbacks_answer_by_name() -> None:

@@ -328,8 +328,16 @@ class Engine:
         adapter that can await: see :func:`corsight.asgi.decide_awaiting`), the adapter awaits
         it for an origin that :meth:`asks_callback`, and passes it as ``origin_allowed``.
         """
-        if positional:
-            return self.decide(**_by_name("decide", positional))
+        if positional:  # the deprecated form; values given by name as well still count
+            named = {
+                "method": method,
+                "origin": origin,
+                "request_method": request_method,
+                "request_headers": request_headers,
+                "request_private_network": request_private_network,
+                "origin_allowed": origin_allowed,
+            }
+            return self.decide(**{**named, **_by_name("decide", positional)})
         if origin is None:
             return self._not_cors
         if request_method is not None and method == "OPTIONS":
