@@ -262,7 +262,7 @@ def test_with_cors_headers_merges_vary_and_replaces_cors_headers_from_any_iterab
     from corsight.asgi import with_cors_headers
     from corsight.engine import Engine
 
-    decision = Engine(Policy([APP])).decide("GET", APP)
+    decision = Engine(Policy([APP])).decide(method="GET", origin=APP)
     app_headers = ((b"vary", b"Accept-Encoding"), (b"access-control-allow-origin", b"*"), (b"x-a", b"1"))
     merged = with_cors_headers(iter(app_headers), decision)
     assert (b"x-a", b"1") in merged

@@ -74,7 +74,12 @@ origins = st.one_of(
 @settings(max_examples=3000)
 @given(origin=origins, method=st.sampled_from(["GET", "POST", "OPTIONS"]), preflight=st.booleans())
 def test_no_origin_outside_the_policy_is_ever_reflected(origin: str, method: str, preflight: bool) -> None:
-    decision = ENGINE.decide(method, origin, "PUT" if preflight else None, "x-a" if preflight else None)
+    decision = ENGINE.decide(
+        method=method,
+        origin=origin,
+        request_method="PUT" if preflight else None,
+        request_headers="x-a" if preflight else None,
+    )
     reflected = dict(decision.headers).get("Access-Control-Allow-Origin")
     if reflected is not None:
         assert reflected == origin
@@ -93,7 +98,9 @@ def test_no_origin_outside_the_policy_is_ever_reflected(origin: str, method: str
 def test_every_header_value_sent_is_safe(
     origin: str | None, method: str, request_method: str | None, request_headers: str | None
 ) -> None:
-    decision = ENGINE.decide(method, origin, request_method, request_headers)
+    decision = ENGINE.decide(
+        method=method, origin=origin, request_method=request_method, request_headers=request_headers
+    )
     for name, value in decision.headers:
         assert is_safe_header_value(value), (name, value)
 
@@ -113,7 +120,9 @@ vary_values = st.one_of(
 def test_vary_is_always_right(
     origin: str | None, method: str, request_method: str | None, app_vary: str | None
 ) -> None:
-    decision = ENGINE.decide(method, origin, request_method, None)
+    decision = ENGINE.decide(
+        method=method, origin=origin, request_method=request_method, request_headers=None
+    )
     if decision.is_preflight:
         vary = dict(decision.headers)["Vary"]
         assert vary == PREFLIGHT_VARY
@@ -128,3 +137,30 @@ def test_vary_is_always_right(
     if app_vary:
         assert varies[0].startswith(app_vary)
     assert decision.kind in (Kind.NOT_CORS, Kind.ACTUAL_ALLOWED, Kind.ACTUAL_DENIED)
+
+
+LISTED = Engine(Policy(EXACT, allow_methods=["PUT"], allow_headers=["X-Token", "X-Requested-With"]))
+_ALLOWED_NAMES = {
+    "x-token",
+    "x-requested-with",
+    "accept",
+    "accept-language",
+    "content-language",
+    "content-type",
+}
+_header_items = st.sampled_from(
+    ["x-token", "X-Token", "content-type", "x-other", "", " ", "\t", "x-token ", "x token"]
+)
+
+
+@settings(max_examples=1000)
+@given(items=st.lists(_header_items, max_size=5), separator=st.sampled_from([",", ", ", " ,"]))
+def test_listed_request_headers_pass_exactly_when_each_item_is_allowed(
+    items: list[str], separator: str
+) -> None:
+    """Whether written as browsers write it ("a,b") or otherwise, the list passes exactly when
+    every non-empty item, trimmed of spaces and tabs and lowercased, is allowed."""
+    value = separator.join(items)
+    decision = LISTED.decide(method="OPTIONS", origin=EXACT[0], request_method="PUT", request_headers=value)
+    names = [item.strip(" \t").lower() for item in value.split(",")]
+    assert (decision.kind is Kind.PREFLIGHT_ALLOWED) == all(not n or n in _ALLOWED_NAMES for n in names)

@@ -116,14 +116,17 @@ def test_sync_callback_decides_and_is_cached() -> None:
         return origin.endswith(".customer.example")
 
     engine = Engine(Policy(["https://app.example.com"], allow_origin_callback=known, allow_credentials=True))
-    assert engine.decide("GET", "https://a.customer.example").kind is Kind.ACTUAL_ALLOWED
-    assert engine.decide("GET", "https://a.customer.example").kind is Kind.ACTUAL_ALLOWED
-    assert engine.decide("OPTIONS", "https://a.customer.example", "POST").kind is Kind.PREFLIGHT_ALLOWED
-    assert engine.decide("GET", "https://evil.example").kind is Kind.ACTUAL_DENIED
-    assert engine.decide("GET", "https://app.example.com").kind is Kind.ACTUAL_ALLOWED
+    assert engine.decide(method="GET", origin="https://a.customer.example").kind is Kind.ACTUAL_ALLOWED
+    assert engine.decide(method="GET", origin="https://a.customer.example").kind is Kind.ACTUAL_ALLOWED
+    assert (
+        engine.decide(method="OPTIONS", origin="https://a.customer.example", request_method="POST").kind
+        is Kind.PREFLIGHT_ALLOWED
+    )
+    assert engine.decide(method="GET", origin="https://evil.example").kind is Kind.ACTUAL_DENIED
+    assert engine.decide(method="GET", origin="https://app.example.com").kind is Kind.ACTUAL_ALLOWED
     # Listed origins never reach the callback; null and non-canonical values never do either.
-    assert engine.decide("GET", "null").kind is Kind.ACTUAL_DENIED
-    assert engine.decide("GET", "https://x.customer.example\r\nX: y").kind is Kind.ACTUAL_DENIED
+    assert engine.decide(method="GET", origin="null").kind is Kind.ACTUAL_DENIED
+    assert engine.decide(method="GET", origin="https://x.customer.example\r\nX: y").kind is Kind.ACTUAL_DENIED
     assert calls == ["https://a.customer.example", "https://evil.example"]
 
 
@@ -136,18 +139,37 @@ def test_callback_cache_is_bounded_and_expires() -> None:
 
     bounded = Engine(Policy(allow_origin_callback=allow, origin_cache_size=10, origin_cache_ttl=3600))
     for i in range(100):
-        bounded.decide("GET", f"https://h{i}.example")
-    assert 0 < len(bounded._dynamic._answers) <= 10  # type: ignore[union-attr]
-    bounded.decide("GET", "https://h99.example")
+        bounded.decide(method="GET", origin=f"https://h{i}.example")
+    assert 0 < len(bounded.origin_callback._answers) <= 10  # type: ignore[union-attr]
+    bounded.decide(method="GET", origin="https://h99.example")
     assert calls.count("https://h99.example") == 1  # remembered
-    bounded.decide("GET", "https://h0.example")
+    bounded.decide(method="GET", origin="https://h0.example")
     assert calls.count("https://h0.example") == 2  # evicted by the bound: asked again
 
     calls.clear()
     expiring = Engine(Policy(allow_origin_callback=allow, origin_cache_size=10, origin_cache_ttl=0))
-    expiring.decide("GET", "https://h1.example")
-    expiring.decide("GET", "https://h1.example")
+    expiring.decide(method="GET", origin="https://h1.example")
+    expiring.decide(method="GET", origin="https://h1.example")
     assert calls.count("https://h1.example") == 2  # ttl 0: asked again
+
+
+def test_callback_answers_expire_on_the_clock_the_engine_is_given() -> None:
+    """The time to live is measured on the injected clock, not read from the system."""
+    calls: list[str] = []
+    now = [1000.0]
+
+    def allow(origin: str) -> bool:
+        calls.append(origin)
+        return True
+
+    engine = Engine(Policy(allow_origin_callback=allow, origin_cache_ttl=60), clock=lambda: now[0])
+    engine.decide(method="GET", origin="https://h1.example")
+    now[0] += 59.9
+    engine.decide(method="GET", origin="https://h1.example")
+    assert calls == ["https://h1.example"]  # still within its 60 s
+    now[0] += 0.1
+    engine.decide(method="GET", origin="https://h1.example")
+    assert calls == ["https://h1.example"] * 2  # expired at exactly 60 s of that clock
 
 
 def test_async_callback_through_asgi() -> None:

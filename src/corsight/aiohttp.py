@@ -21,6 +21,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler, Middleware
 from multidict import CIMultiDictProxy
 
+from corsight.asgi import decide_awaiting
 from corsight.engine import MAX_REQUEST_HEADERS_LENGTH, Decision
 from corsight.policy import Policy
 from corsight.routing import Router, relative_path
@@ -100,12 +101,13 @@ def cors_middleware(policy: Policy | Router | None = None, **settings: Any) -> M
         if engine is None:
             return await handler(request)
         headers = request.headers
-        decision = await engine.adecide(
-            request.method,
-            _header(headers, "Origin", ", "),
-            _header(headers, "Access-Control-Request-Method", ", "),
-            _header(headers, "Access-Control-Request-Headers", ","),
-            "Access-Control-Request-Private-Network" in headers,
+        decision = await decide_awaiting(
+            engine,
+            method=request.method,
+            origin=_header(headers, "Origin", ", "),
+            request_method=_header(headers, "Access-Control-Request-Method", ", "),
+            request_headers=_header(headers, "Access-Control-Request-Headers", ","),
+            request_private_network="Access-Control-Request-Private-Network" in headers,
         )
         if decision.status is not None:
             return web.Response(status=decision.status, body=decision.body, headers=decision.headers)

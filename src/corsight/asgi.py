@@ -6,19 +6,19 @@ Drop-in for Starlette's ``CORSMiddleware``: the same keyword arguments, or ``pol
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from corsight.engine import MAX_REQUEST_HEADERS_LENGTH, Decision, merge_vary
+from corsight.engine import MAX_REQUEST_HEADERS_LENGTH, Decision, Engine, merge_vary
 from corsight.policy import Policy
 from corsight.routing import Router, relative_path
+from corsight.types import RawHeaderPair, RawHeaders
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
-RawHeaders = Iterable[tuple[bytes, bytes]]
 
 _ERROR_BODY = b"Internal Server Error"
 
@@ -69,8 +69,9 @@ def cors_request(headers: RawHeaders) -> tuple[str | None, str | None, str | Non
     request_method: bytes | bytearray | None = None
     request_headers: bytes | bytearray | None = None
     private_network = False
+    cors_headers = _CORS_REQUEST_HEADERS  # a local: read once per header line
     for name, value in headers:
-        if name not in _CORS_REQUEST_HEADERS:  # one set lookup for the many other headers
+        if name not in cors_headers:  # one set lookup for the many other headers
             continue
         if name == b"origin":
             origin = value if origin is None else _join(origin, value, b", ")
@@ -88,6 +89,32 @@ def cors_request(headers: RawHeaders) -> tuple[str | None, str | None, str | Non
     )
 
 
+async def decide_awaiting(
+    engine: Engine,
+    *,
+    method: str,
+    origin: str | None,
+    request_method: str | None = None,
+    request_headers: str | None = None,
+    request_private_network: bool = False,
+) -> Decision:
+    """:meth:`Engine.decide <corsight.engine.Engine.decide>` for an adapter that can await
+    (ASGI, aiohttp, async Django): when deciding needs the origin callback, its answer is
+    awaited here, whatever the callback looks like, and handed to the synchronous engine."""
+    allowed = None
+    callback = engine.origin_callback
+    if callback is not None and origin is not None and engine.asks_callback(origin):
+        allowed = await callback.aallows(origin)
+    return engine.decide(
+        method=method,
+        origin=origin,
+        request_method=request_method,
+        request_headers=request_headers,
+        request_private_network=request_private_network,
+        origin_allowed=allowed,
+    )
+
+
 def route_path(scope: Scope) -> str:
     """The path the wrapped application routes on: ``scope["path"]`` relative to
     ``scope["root_path"]`` (Starlette ``Mount``, ``uvicorn --root-path``; see
@@ -95,18 +122,20 @@ def route_path(scope: Scope) -> str:
     return relative_path(scope["path"], scope.get("root_path", ""))
 
 
-def with_cors_headers(headers: RawHeaders, decision: Decision) -> list[tuple[bytes, bytes]]:
+def with_cors_headers(headers: RawHeaders, decision: Decision) -> list[RawHeaderPair]:
     """The app's response headers with the decision's CORS headers and Vary merged in.
 
     ASGI requires lowercase response header names, which makes the common case (the app sent
-    neither Vary nor a header the decision sets) a single filtering pass.
+    neither Vary nor a header the decision sets) a single pass of set lookups.
     """
     if not isinstance(headers, list):
         headers = list(headers)
-    kept = [header for header in headers if header[0] not in decision.raw_conflicts]
-    if len(kept) == len(headers):
-        kept.extend(decision.raw_added)
-        return kept
+    conflicts = decision.raw_conflicts
+    for name, _ in headers:  # a loop, not a comprehension: no function call before 3.12
+        if name in conflicts:
+            break
+    else:
+        return [*headers, *decision.raw_added]
     vary = b", ".join(value for name, value in headers if name == b"vary") or None
     kept = [header for header in headers if header[0] not in decision.raw_names and header[0] != b"vary"]
     kept.extend(decision.raw_headers)
@@ -132,23 +161,33 @@ class CORSMiddleware:
         self.router = Router.of(policy, settings)
         #: The policy for every path, or the Router that picks one per path.
         self.policy = policy if isinstance(policy, Router) else self.router.policy_for("/")
+        self._single = self.router.single
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        engine = self.router.single or self.router.engine_for(route_path(scope))
+        engine = self._single or self.router.engine_for(route_path(scope))
         if engine is None:
             await self.app(scope, receive, send)
             return
         origin, request_method, request_headers, private_network = cors_request(scope["headers"])
         if engine.has_callback:  # any callback may answer with an awaitable
-            decision = await engine.adecide(
-                scope["method"], origin, request_method, request_headers, private_network
+            decision = await decide_awaiting(
+                engine,
+                method=scope["method"],
+                origin=origin,
+                request_method=request_method,
+                request_headers=request_headers,
+                request_private_network=private_network,
             )
         else:
             decision = engine.decide(
-                scope["method"], origin, request_method, request_headers, private_network
+                method=scope["method"],
+                origin=origin,
+                request_method=request_method,
+                request_headers=request_headers,
+                request_private_network=private_network,
             )
         if decision.status is not None:
             await send(

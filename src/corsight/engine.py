@@ -1,7 +1,8 @@
 """The server engine: given a policy and a request's method and CORS headers, what to answer.
 
-Sans-IO, like h11: adapters turn a framework's request into :meth:`Engine.decide`'s arguments
-and its :class:`Decision` into the framework's response. Everything that does not depend on the
+Sans-IO, like h11: adapters turn a framework's request into :meth:`Engine.decide`'s named
+arguments and its :class:`Decision` into the framework's response; the engine is synchronous
+(an adapter that can await awaits an origin callback's answer itself). Everything that does not depend on the
 request is built once, here, at construction: for an exact allowed origin, deciding is one
 dictionary lookup that returns a ready-made decision.
 """
@@ -9,13 +10,18 @@ dictionary lookup that returns a ready-made decision.
 from __future__ import annotations
 
 import enum
+import functools
+import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from http import HTTPStatus
+from typing import Any, overload
 
-from corsight.dynamic import DynamicOrigins
 from corsight.httpsyntax import is_token
+from corsight.origin_callback import Clock, OriginCallbackCache
 from corsight.originsyntax import is_serialized_origin
 from corsight.policy import SAFELISTED_REQUEST_HEADERS, Policy
+from corsight.types import HeaderPairs
 
 #: Longest ``Access-Control-Request-Headers`` parsed. Chromium sends sorted unique names, so a
 #: real request stays far below this; a 1 MiB header of commas is denied without being split.
@@ -27,8 +33,14 @@ PATTERN_CACHE_SIZE = 1024
 PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
 PRIVATE_NETWORK_VARY = PREFLIGHT_VARY + ", Access-Control-Request-Private-Network"
 
+ALLOW_ORIGIN = "Access-Control-Allow-Origin"
+ALLOW_METHODS = "Access-Control-Allow-Methods"
+ALLOW_HEADERS = "Access-Control-Allow-Headers"
+ALLOW_PRIVATE_NETWORK = "Access-Control-Allow-Private-Network"
 
-HeaderPairs = tuple[tuple[str, str], ...]
+#: The status of a preflight that passes, and of one that is denied.
+PREFLIGHT_ALLOWED_STATUS = 204
+PREFLIGHT_DENIED_STATUS = 403
 
 
 class Kind(enum.Enum):
@@ -113,10 +125,56 @@ def merge_vary(existing: str | None, names: str) -> str:
     return ", ".join([existing, *missing]) if missing else existing
 
 
-class Engine:
-    """A policy compiled for deciding requests."""
+@dataclass(frozen=True)
+class EngineTables:
+    """What an engine compiled from its policy, read-only, for tools that carry the policy out
+    elsewhere and must send exactly what the engine sends (``corsight export``).
 
-    def __init__(self, policy: Policy) -> None:
+    An allowed actual request gets ``Access-Control-Allow-Origin`` (its origin, or ``*`` when
+    ``any_origin``), then ``actual_headers``, and ``actual_vary`` merged into Vary. A passing
+    preflight (status :data:`PREFLIGHT_ALLOWED_STATUS`) gets ``Access-Control-Allow-Origin``,
+    ``preflight_headers``, then what it echoes: its ``Access-Control-Request-Method`` when
+    ``methods`` is ``None``; its requested header names when ``request_headers`` is ``None``
+    and it names one; ``Access-Control-Allow-Private-Network: true`` when it asks for the
+    private network and ``private_network`` allows it; and last ``Vary: preflight_vary``. The
+    other answers are the ready-made decisions at the end.
+
+    The origin tables are the ones the engine matches with; patterns and regexes only ever see
+    an origin in a browser's serialization (:func:`corsight.originsyntax.is_serialized_origin`).
+    """
+
+    any_origin: bool
+    #: Listed origins, ``null`` included when listed.
+    exact_origins: frozenset[str]
+    #: ``https://*.example.com:8443`` as ``("https", "example.com", "8443")``: one or more labels
+    #: before the parent host; the port ``""`` is the scheme's default, ``"*"`` any port.
+    subdomain_patterns: frozenset[tuple[str, str, str]]
+    #: ``http://localhost:*`` as ``("http", "localhost")``: that host on any port or none.
+    any_port_patterns: frozenset[tuple[str, str]]
+    #: ``allow_origin_regex``, as written; each must match the whole origin.
+    origin_regexes: tuple[str, ...]
+    #: The methods a preflight may ask for, case-sensitive; ``None``: any method name (a token).
+    methods: tuple[str, ...] | None
+    #: The header names a preflight may ask for, lowercase, safelisted ones included; ``None``:
+    #: any header name (a token).
+    request_headers: frozenset[str] | None
+    private_network: bool
+    actual_headers: HeaderPairs
+    actual_vary: str
+    preflight_headers: HeaderPairs
+    preflight_vary: str
+    not_cors: Decision
+    #: What an actual request gets when its origin is not allowed (with ``any_origin``, none is).
+    actual_denied: Decision
+    #: The answer to every denied preflight (only its body names the reason).
+    preflight_denied: Decision
+
+
+class Engine:
+    """A policy compiled for deciding requests. ``clock`` is what the origin callback's answers
+    expire on (``time.monotonic`` by default)."""
+
+    def __init__(self, policy: Policy, *, clock: Clock | None = None) -> None:
         self.policy = policy
         p = policy
         self._wildcard = p.origins.allow_all  # never with credentials: Policy refuses it
@@ -125,6 +183,7 @@ class Engine:
         self._methods = frozenset(p.allow_methods)
         self._headers = frozenset(p.allow_headers) | SAFELISTED_REQUEST_HEADERS
         self._preflight_vary = PRIVATE_NETWORK_VARY if p.allow_private_network else PREFLIGHT_VARY
+        self._actual_vary = "" if self._wildcard else "Origin"
 
         credentials: HeaderPairs = ()
         if p.allow_credentials:
@@ -135,9 +194,9 @@ class Engine:
         self._simple_extra = credentials + expose
         self._preflight_extra = credentials  # exposing headers means nothing on a preflight
         if not self._any_method:
-            self._preflight_extra += (("Access-Control-Allow-Methods", ", ".join(p.allow_methods)),)
+            self._preflight_extra += ((ALLOW_METHODS, ", ".join(p.allow_methods)),)
         if not self._any_header:
-            self._preflight_extra += (("Access-Control-Allow-Headers", ", ".join(sorted(self._headers))),)
+            self._preflight_extra += ((ALLOW_HEADERS, ", ".join(sorted(self._headers))),)
         if p.max_age is not None:
             self._preflight_extra += (("Access-Control-Max-Age", str(p.max_age)),)
 
@@ -154,45 +213,88 @@ class Engine:
             {o: self._preflight_ok(o, ()) for o in p.origins.exact} if self._static_preflight else {}
         )
         self._pattern_cache: dict[str, Decision] = {}
-        self._dynamic = (
-            DynamicOrigins(p.allow_origin_callback, size=p.origin_cache_size, ttl=p.origin_cache_ttl)
+        #: The origin callback behind its answer cache, when the policy has one.
+        self.origin_callback = (
+            OriginCallbackCache(
+                p.allow_origin_callback,
+                size=p.origin_cache_size,
+                ttl=p.origin_cache_ttl,
+                clock=clock,
+            )
             if p.allow_origin_callback is not None
             else None
         )
         #: Whether the origin callback is known to be async: synchronous adapters refuse it.
-        self.is_async = self._dynamic is not None and self._dynamic.is_async
-        #: Whether an adapter that can await must call :meth:`adecide`: any callback may
-        #: return an awaitable (a lambda around an async function does not look async).
-        self.has_callback = self._dynamic is not None
-        self._ask = self._dynamic.allows if self._dynamic is not None else _never
+        self.is_async = self.origin_callback is not None and self.origin_callback.is_async
+        #: Whether an adapter that can await must await the callback's answer (see
+        #: :meth:`decide`): any callback may return an awaitable (a lambda around an async
+        #: function does not look async).
+        self.has_callback = self.origin_callback is not None
+        self._ask = self.origin_callback.allows if self.origin_callback is not None else _never
         self._preflight_denials = {
             reason: Decision(
                 Kind.PREFLIGHT_DENIED,
                 (("Content-Type", "text/plain; charset=utf-8"), ("Vary", self._preflight_vary)),
-                status=403,
+                status=PREFLIGHT_DENIED_STATUS,
                 reason=reason,
                 body=f"CORS preflight denied: {reason.value} not allowed\n".encode(),
             )
             for reason in Reason
         }
 
+    @functools.cached_property
+    def tables(self) -> EngineTables:
+        """The compiled tables, for tools that carry the policy out elsewhere."""
+        origins = self.policy.origins
+        return EngineTables(
+            any_origin=self._wildcard,
+            exact_origins=origins.exact,
+            subdomain_patterns=origins.subdomains,
+            any_port_patterns=origins.any_port,
+            origin_regexes=origins.regexes,
+            methods=None if self._any_method else self.policy.allow_methods,
+            request_headers=None if self._any_header else self._headers,
+            private_network=self.policy.allow_private_network,
+            actual_headers=self._simple_extra,
+            actual_vary=self._actual_vary,
+            preflight_headers=self._preflight_extra,
+            preflight_vary=self._preflight_vary,
+            not_cors=self._not_cors,
+            # With any origin allowed, every request is answered alike, whatever its Origin.
+            actual_denied=self._not_cors if self._wildcard else self._denied,
+            preflight_denied=self._preflight_denials[Reason.ORIGIN],
+        )
+
     # -- building decisions --------------------------------------------------------------
 
     def _actual(self, origin: str) -> Decision:
-        headers = (("Access-Control-Allow-Origin", origin), *self._simple_extra)
-        return Decision(Kind.ACTUAL_ALLOWED, headers, vary="" if self._wildcard else "Origin")
+        headers = ((ALLOW_ORIGIN, origin), *self._simple_extra)
+        return Decision(Kind.ACTUAL_ALLOWED, headers, vary=self._actual_vary)
 
     def _preflight_ok(self, origin: str, reflected: HeaderPairs) -> Decision:
         headers = (
-            ("Access-Control-Allow-Origin", "*" if self._wildcard else origin),
+            (ALLOW_ORIGIN, "*" if self._wildcard else origin),
             *self._preflight_extra,
             *reflected,
             ("Vary", self._preflight_vary),
         )
-        return Decision(Kind.PREFLIGHT_ALLOWED, headers, status=204)
+        return Decision(Kind.PREFLIGHT_ALLOWED, headers, status=PREFLIGHT_ALLOWED_STATUS)
 
     # -- deciding ------------------------------------------------------------------------
 
+    @overload
+    def decide(
+        self,
+        *,
+        method: str,
+        origin: str | None,
+        request_method: str | None = None,
+        request_headers: str | None = None,
+        request_private_network: bool = False,
+        origin_allowed: bool | None = None,
+    ) -> Decision: ...
+
+    @overload
     def decide(
         self,
         method: str,
@@ -200,44 +302,74 @@ class Engine:
         request_method: str | None = None,
         request_headers: str | None = None,
         request_private_network: bool = False,
+        /,
+    ) -> Decision: ...  # deprecated: the positional form, kept for one release
+
+    def decide(
+        self,
+        *positional: Any,
+        method: str = "",
+        origin: str | None = None,
+        request_method: str | None = None,
+        request_headers: str | None = None,
+        request_private_network: bool = False,
+        origin_allowed: bool | None = None,
     ) -> Decision:
-        """Decide a request from its method and CORS request headers.
+        """Decide a request from its method and CORS request headers, all passed by name.
 
         ``origin`` is the ``Origin`` header (``None`` when absent; several headers joined by
-        ``", "``, which never matches). A preflight is an ``OPTIONS`` request with both
-        ``Origin`` and ``Access-Control-Request-Method``; any other request with an
-        ``Origin`` is an actual CORS request. An origin callback is called synchronously: an
-        async one needs :meth:`adecide`.
+        ``", "``, which never matches); ``request_method``, ``request_headers`` and
+        ``request_private_network`` are ``Access-Control-Request-Method``, ``-Headers`` (the
+        value as sent) and whether ``-Private-Network`` was sent. A preflight is an
+        ``OPTIONS`` request with both ``Origin`` and ``Access-Control-Request-Method``; any
+        other request with an ``Origin`` is an actual CORS request.
+
+        An origin callback is called synchronously. Where its answer can be awaitable (an
+        adapter that can await: see :func:`corsight.asgi.decide_awaiting`), the adapter awaits
+        it for an origin that :meth:`asks_callback`, and passes it as ``origin_allowed``.
         """
+        if positional:  # the deprecated form; values given by name as well still count
+            named = {
+                "method": method,
+                "origin": origin,
+                "request_method": request_method,
+                "request_headers": request_headers,
+                "request_private_network": request_private_network,
+                "origin_allowed": origin_allowed,
+            }
+            return self.decide(**{**named, **_by_name("decide", positional)})
         if origin is None:
             return self._not_cors
         if request_method is not None and method == "OPTIONS":
-            return self._preflight(
-                origin, request_method, request_headers, request_private_network, self._ask
-            )
+            ask = self._ask if origin_allowed is None else _ANSWERED[origin_allowed]
+            return self._preflight(origin, request_method, request_headers, request_private_network, ask)
         # Ready-made decisions: listed origins, and pattern matches (which passed the gate).
         decision = self._exact.get(origin) or self._pattern_cache.get(origin)
         if decision is not None:
             return decision
-        return self._decide_actual(origin, self._ask)
+        return self._decide_actual(origin, self._ask if origin_allowed is None else _ANSWERED[origin_allowed])
 
-    async def adecide(
-        self,
-        method: str,
-        origin: str | None,
-        request_method: str | None = None,
-        request_headers: str | None = None,
-        request_private_network: bool = False,
-    ) -> Decision:
-        """:meth:`decide`, awaiting the origin callback's answer when it is awaitable."""
-        if self._dynamic is None or origin is None or not self._asks_callback(origin):
-            return self.decide(method, origin, request_method, request_headers, request_private_network)
-        allowed = await self._dynamic.aallows(origin)
-        if request_method is not None and method == "OPTIONS":
-            return self._preflight(
-                origin, request_method, request_headers, request_private_network, lambda _: allowed
-            )
-        return self._actual(origin) if allowed else self._denied
+    async def adecide(self, *positional: Any, **request: Any) -> Decision:
+        """Deprecated, kept for one release: await the origin callback in the adapter with
+        :func:`corsight.asgi.decide_awaiting`, which leaves the engine synchronous."""
+        if positional:
+            request = {**_by_name("adecide", positional), **request}
+        origin = request.get("origin")
+        if self.origin_callback is not None and self.asks_callback(origin):
+            assert origin is not None
+            request["origin_allowed"] = await self.origin_callback.aallows(origin)
+        return self.decide(**request)
+
+    def asks_callback(self, origin: str | None) -> bool:
+        """Whether deciding ``origin`` needs the origin callback's answer: there is a callback,
+        nothing listed or matched admits the origin, and it is a serialized origin (nothing odd
+        ever reaches user code or gets reflected)."""
+        if self.origin_callback is None or origin is None:
+            return False
+        origins = self.policy.origins
+        return not (self._wildcard or origin in origins.exact or origin in self._pattern_cache) and (
+            is_serialized_origin(origin) and not origins.matches_serialized(origin)
+        )
 
     def _decide_actual(self, origin: str, ask: Callable[[str], bool]) -> Decision:
         """An actual request's decision past the ready-made ones; ``ask`` asks the callback."""
@@ -262,14 +394,6 @@ class Engine:
             return False
         return self.policy.origins.matches_serialized(origin) or ask(origin)
 
-    def _asks_callback(self, origin: str) -> bool:
-        """Whether deciding ``origin`` needs the callback: nothing listed admits it, and it is a
-        serialized origin (nothing odd ever reaches user code or gets reflected)."""
-        origins = self.policy.origins
-        return not (self._wildcard or origin in origins.exact or origin in self._pattern_cache) and (
-            is_serialized_origin(origin) and not origins.matches_serialized(origin)
-        )
-
     def _preflight(
         self,
         origin: str,
@@ -285,7 +409,7 @@ class Engine:
         if self._any_method:
             if not is_token(method):
                 return self._preflight_denials[Reason.METHOD]
-            reflected += (("Access-Control-Allow-Methods", method),)
+            reflected += ((ALLOW_METHODS, method),)
         elif method not in self._methods:
             return self._preflight_denials[Reason.METHOD]
         if request_headers:
@@ -293,32 +417,63 @@ class Engine:
             if names is None:
                 return self._preflight_denials[Reason.HEADERS]
             if self._any_header and names:
-                reflected += (("Access-Control-Allow-Headers", ",".join(names)),)
+                reflected += ((ALLOW_HEADERS, ",".join(names)),)
         if private_network:
             if not self.policy.allow_private_network:
                 return self._preflight_denials[Reason.PRIVATE_NETWORK]
-            reflected += (("Access-Control-Allow-Private-Network", "true"),)
+            reflected += ((ALLOW_PRIVATE_NETWORK, "true"),)
         if ready is not None and not reflected:
             return ready
         return self._preflight_ok(origin, reflected)
 
     def _requested_headers(self, value: str) -> list[str] | None:
-        """The header names a preflight asks for, or ``None`` when any is not allowed."""
+        """The header names a preflight asks for, to reflect when any is allowed (else ``[]``),
+        or ``None`` when one is not allowed."""
         if len(value) > MAX_REQUEST_HEADERS_LENGTH:
             return None
-        names = []
-        for item in value.lower().split(","):
+        names: list[str] = []
+        if self._any_header:
+            for item in value.lower().split(","):
+                name = item.strip(" \t")
+                if name:
+                    if not is_token(name):
+                        return None
+                    names.append(name)
+            return names
+        items = value.lower().split(",")
+        allowed = self._headers
+        if allowed.issuperset(items):  # as browsers send it: "a,b", no spaces, no empty items
+            return names
+        for item in items:
             name = item.strip(" \t")
-            if not name:
-                continue
-            if self._any_header:
-                if not is_token(name):
-                    return None
-            elif name not in self._headers:
+            if name and name not in allowed:
                 return None
-            names.append(name)
         return names
 
 
 def _never(origin: str) -> bool:
     return False
+
+
+def _always(origin: str) -> bool:
+    return True
+
+
+#: The origin callback's answer, already known (awaited by an adapter), as the engine asks it.
+_ANSWERED: dict[bool, Callable[[str], bool]] = {True: _always, False: _never}
+
+_FIELDS = ("method", "origin", "request_method", "request_headers", "request_private_network")
+
+
+def _by_name(function: str, values: tuple[Any, ...]) -> dict[str, Any]:
+    """The deprecated positional form's values, by name (one release, then it goes)."""
+    if len(values) > len(_FIELDS):
+        raise TypeError(f"Engine.{function}() takes at most {len(_FIELDS)} positional values")
+    warnings.warn(
+        f"Engine.{function}() with positional values is deprecated; pass them by name: "
+        f"{function}(method=..., origin=..., request_method=..., request_headers=..., "
+        "request_private_network=...)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
+    return dict(zip(_FIELDS, values, strict=False))

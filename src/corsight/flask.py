@@ -158,7 +158,14 @@ def cors(*, policy: Policy | None = None, **options: Any) -> Callable[[F], F]:
             else:
                 response = None
             environ = request.environ
-            decision = engine.decide(request.method, *cors_request(environ))
+            origin, request_method, request_headers, private_network = cors_request(environ)
+            decision = engine.decide(
+                method=request.method,
+                origin=origin,
+                request_method=request_method,
+                request_headers=request_headers,
+                request_private_network=private_network,
+            )
             if decision.status is not None:
                 return current_app.response_class(decision.body, decision.status, list(decision.headers))
             if response is not None:

@@ -213,6 +213,22 @@ class OriginMatcher:
     def has_patterns(self) -> bool:
         return bool(self._any_port or self._subdomains or self._regexes)
 
+    @property
+    def subdomains(self) -> frozenset[tuple[str, str, str]]:
+        """Subdomain patterns as matched: ``(scheme, parent host, port)``, the port ``""`` for the
+        scheme's default and ``"*"`` for any."""
+        return self._subdomains
+
+    @property
+    def any_port(self) -> frozenset[tuple[str, str]]:
+        """Any-port patterns as matched: ``(scheme, host)``."""
+        return self._any_port
+
+    @property
+    def regexes(self) -> tuple[str, ...]:
+        """The regexes as written; each must match a whole serialized origin."""
+        return tuple(regex.pattern for regex in self._regexes)
+
     def __contains__(self, origin: str) -> bool:
         return self.allow_all or origin in self.exact or self.matches_pattern(origin)
 

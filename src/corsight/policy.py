@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from corsight.dynamic import OriginCallback
 from corsight.errors import Clause, Plain, PolicyError, Problem, Setting
 from corsight.httpsyntax import is_forbidden_method, is_token, normalize_method
 from corsight.origins import OriginMatcher, normalize_allowed
 from corsight.regexcheck import credentials_problem
+from corsight.types import OriginCallback
 
 #: Request headers a browser sets itself; script cannot, so allowing them is a mistake.
 FORBIDDEN_REQUEST_HEADERS = frozenset({

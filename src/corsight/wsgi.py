@@ -11,9 +11,9 @@ from typing import Any
 from corsight.engine import Decision, merge_vary
 from corsight.policy import Policy
 from corsight.routing import Router
+from corsight.types import HeaderPair
 
 Environ = dict[str, Any]
-Headers = list[tuple[str, str]]
 ExcInfo = tuple[type[BaseException], BaseException, TracebackType]
 StartResponse = Callable[..., Any]
 WSGIApp = Callable[[Environ, StartResponse], Iterable[bytes]]
@@ -38,13 +38,15 @@ def cors_request(environ: Mapping[str, Any]) -> tuple[str | None, str | None, st
     )
 
 
-def with_cors_headers(headers: Iterable[tuple[str, str]], decision: Decision) -> Headers:
+def with_cors_headers(headers: Iterable[HeaderPair], decision: Decision) -> list[HeaderPair]:
     """The app's response headers with the decision's CORS headers and Vary merged in."""
     headers = headers if isinstance(headers, list) else list(headers)
-    kept = [header for header in headers if header[0].lower() not in decision.conflicts]
-    if len(kept) == len(headers):  # the common case: the app sent neither Vary nor CORS headers
-        kept.extend(decision.added)
-        return kept
+    conflicts = decision.conflicts
+    for name, _ in headers:  # a loop, not a comprehension: no function call before 3.12
+        if name.lower() in conflicts:
+            break
+    else:  # the common case: the app sent neither Vary nor CORS headers
+        return [*headers, *decision.added]
     vary = ", ".join(value for name, value in headers if name.lower() == "vary") or None
     kept = [
         header
@@ -90,16 +92,23 @@ class CORSMiddleware:
             return self.app(environ, start_response)
         method = environ["REQUEST_METHOD"]
         if method == "OPTIONS":
-            decision = engine.decide(method, *cors_request(environ))
+            origin, request_method, request_headers, private_network = cors_request(environ)
+            decision = engine.decide(
+                method=method,
+                origin=origin,
+                request_method=request_method,
+                request_headers=request_headers,
+                request_private_network=private_network,
+            )
         else:  # only a preflight reads the Access-Control-Request-* headers
-            decision = engine.decide(method, environ.get("HTTP_ORIGIN"))
+            decision = engine.decide(method=method, origin=environ.get("HTTP_ORIGIN"))
         if decision.status is not None:
             start_response(decision.status_line, list(decision.headers))
             return [decision.body]
         if not decision.headers and not decision.vary:
             return self.app(environ, start_response)
 
-        def start_with_cors(status: str, headers: Headers, exc_info: ExcInfo | None = None) -> Any:
+        def start_with_cors(status: str, headers: list[HeaderPair], exc_info: ExcInfo | None = None) -> Any:
             return start_response(status, with_cors_headers(headers, decision), exc_info)
 
         try:

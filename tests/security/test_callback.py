@@ -7,7 +7,7 @@ def``, ``functools.lru_cache`` around one, a lambda around one, a decorator with
 ``functools.wraps``, an async ``__call__``, ``functools.partial``; also with the answer cache
 off (``origin_cache_size=0`` or ``origin_cache_ttl=0``). WSGI refuses at start-up a callback
 that looks async, and denies with one logged error an awaitable it is handed at request time.
-Any other answer, or a raise, is a denial and one error on the ``corsight.dynamic`` logger.
+Any other answer, or a raise, is a denial and one error on the ``corsight.origin_callback`` logger.
 Real uvicorn, wsgiref and aiohttp servers on loopback.
 """
 
@@ -28,6 +28,7 @@ from aiohttp import web
 from corsight import Policy
 from corsight.aiohttp import cors_middleware
 from corsight.asgi import CORSMiddleware as ASGICors
+from corsight.asgi import decide_awaiting
 from corsight.engine import Engine, Kind
 from corsight.routing import Router
 from corsight.wsgi import CORSMiddleware as WSGICors
@@ -35,7 +36,7 @@ from tests.servers import free_port, serve_asgi, serve_wsgi
 
 TENANT = "https://tenant.example.net"
 OTHER = "https://evil.example.net"
-LOGGER = "corsight.dynamic"
+LOGGER = "corsight.origin_callback"
 
 
 async def known(origin: str) -> bool:
@@ -239,5 +240,5 @@ def test_engine_decide_never_admits_on_an_awaitable(no_stray_coroutines: None) -
     for shape in HIDDEN:
         engine = Engine(Policy(allow_origin_callback=ASYNC_SHAPES[shape](), allow_credentials=True))
         assert engine.has_callback and not engine.is_async
-        assert engine.decide("GET", TENANT).kind is Kind.ACTUAL_DENIED
-        assert asyncio.run(engine.adecide("GET", TENANT)).kind is Kind.ACTUAL_ALLOWED
+        assert engine.decide(method="GET", origin=TENANT).kind is Kind.ACTUAL_DENIED
+        assert asyncio.run(decide_awaiting(engine, method="GET", origin=TENANT)).kind is Kind.ACTUAL_ALLOWED

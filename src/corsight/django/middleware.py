@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 
+from corsight.asgi import decide_awaiting
 from corsight.config.django_settings import read
 from corsight.engine import Decision
 from corsight.errors import ConfigError
@@ -18,8 +19,16 @@ from corsight.routing import Router
 from corsight.wsgi import cors_request, with_cors_headers
 
 
-def _inputs(request: HttpRequest) -> tuple[str, str | None, str | None, str | None, bool]:
-    return (request.method or "GET", *cors_request(request.META))
+def _inputs(request: HttpRequest) -> dict[str, Any]:
+    """The engine's named inputs (Django's ``request.META`` has a WSGI environ's keys)."""
+    origin, request_method, request_headers, private_network = cors_request(request.META)
+    return {
+        "method": request.method or "GET",
+        "origin": origin,
+        "request_method": request_method,
+        "request_headers": request_headers,
+        "request_private_network": private_network,
+    }
 
 
 def _preflight(decision: Decision) -> HttpResponse:
@@ -65,7 +74,7 @@ class CORSMiddleware:
         engine = self.router.engine_for(request.path_info)
         if engine is None:
             return self.get_response(request)
-        decision = engine.decide(*_inputs(request))
+        decision = engine.decide(**_inputs(request))
         if decision.status is not None:
             return _preflight(decision)
         return _apply(self.get_response(request), decision)
@@ -75,7 +84,7 @@ class CORSMiddleware:
         get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]] = self.get_response
         if engine is None:
             return await get_response(request)
-        decision = await engine.adecide(*_inputs(request))
+        decision = await decide_awaiting(engine, **_inputs(request))
         if decision.status is not None:
             return _preflight(decision)
         return _apply(await get_response(request), decision)

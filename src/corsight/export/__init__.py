@@ -7,6 +7,7 @@ family renders it. A policy a target cannot carry out exactly is refused with
 """
 
 from corsight.export.model import Answer, Header, Plan, build_plan
-from corsight.export.targets import TARGETS, Exported, ExportError, export
+from corsight.export.result import Exported, ExportError
+from corsight.export.targets import TARGETS, export
 
 __all__ = ["TARGETS", "Answer", "ExportError", "Exported", "Header", "Plan", "build_plan", "export"]

@@ -9,7 +9,8 @@ import click
 
 from corsight.clierror import fail
 from corsight.errors import PolicyError
-from corsight.export.targets import TARGETS, ExportError, export
+from corsight.export.result import ExportError
+from corsight.export.targets import TARGETS, export
 from corsight.policy import Policy
 from corsight.safetext import dumps, visible
 

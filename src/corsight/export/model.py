@@ -1,10 +1,11 @@
-"""What an exported configuration must do, derived from a Policy by asking its Engine.
+"""What an exported configuration must do, read from the tables its Engine compiled.
 
-No CORS rule is written here a second time: the header templates come from
-:meth:`Engine.decide` on a twin policy whose only origin is a sentinel, so that the exported
-configs send what corsight's own middleware sends. What the engine decides by lookup (is this
-origin, method, header list allowed?) becomes anchored regular expressions in a dialect that
-PCRE (nginx, Apache), RE2 (Caddy) and JavaScript (Express) all read the same way.
+No CORS rule is written here a second time: the headers are the engine's own
+(:class:`~corsight.engine.EngineTables`), so that the exported configs send what corsight's
+middleware sends, and the origin patterns are the engine's tables, not the settings parsed
+again. What the engine decides by lookup (is this origin, method, header list allowed?) becomes
+anchored regular expressions in a dialect that PCRE (nginx, Apache), RE2 (Caddy) and JavaScript
+(Express) all read the same way.
 """
 
 from __future__ import annotations
@@ -13,20 +14,24 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
-from corsight.engine import Decision, Engine
+from corsight.engine import (
+    ALLOW_HEADERS,
+    ALLOW_METHODS,
+    ALLOW_ORIGIN,
+    ALLOW_PRIVATE_NETWORK,
+    PREFLIGHT_ALLOWED_STATUS,
+    Decision,
+    Engine,
+)
 from corsight.errors import PolicyError
-from corsight.policy import SAFELISTED_REQUEST_HEADERS, Policy
+from corsight.policy import Policy
+from corsight.types import HeaderPair, HeaderPairs
 
 #: Placeholders in header value templates: the request's Origin, its
 #: Access-Control-Request-Method and its Access-Control-Request-Headers.
 ORIGIN = "{origin}"
 REQUEST_METHOD = "{request_method}"
 REQUEST_HEADERS = "{request_headers}"
-
-_SENTINEL_ORIGIN = "https://allowed.corsight.invalid"
-_DENIED_ORIGIN = "https://denied.corsight.invalid"
-_SENTINEL_METHOD = "CORSIGHTMETHOD"
-_SENTINEL_HEADER = "x-corsight-sentinel"
 
 #: A request Origin the engine may match against patterns: the shape of the serialized-origin
 #: grammar the engine enforces (corsight.originsyntax) that a plain regex can state: a scheme,
@@ -165,7 +170,7 @@ class Plan:
         request_method: str | None = None,
         request_headers: str | None = None,
         private_network: bool = False,
-    ) -> tuple[int | None, list[tuple[str, str]], str]:
+    ) -> tuple[int | None, list[HeaderPair], str]:
         """Carry the plan out for one request, as every target does: the status of a preflight
         answer (``None`` when the application answers), the headers, and the Vary to merge."""
         if origin is None:
@@ -218,24 +223,21 @@ _PORT = "(?::[1-9][0-9]{0,4})"
 _LABELS = r"[a-z0-9_-]+(?:\.[a-z0-9_-]+)*"
 
 
-def pattern_to_regex(pattern: str) -> str:
-    """A normalized ``allow_origins`` pattern (``https://*.example.com``,
-    ``https://*.example.com:*``, ``http://localhost:*``) as an unanchored portable regex."""
-    scheme, _, rest = pattern.partition("://")
-    if rest.startswith("["):
-        host, _, port = rest.partition("]")
-        host += "]"
-        port = port[1:]
-    else:
-        host, _, port = rest.partition(":")
-    host_regex = _LABELS + r"\." + escape(host[2:]) if host.startswith("*.") else escape(host)
+def subdomain_regex(scheme: str, parent: str, port: str) -> str:
+    """One of the engine's subdomain patterns (:attr:`EngineTables.subdomain_patterns
+    <corsight.engine.EngineTables.subdomain_patterns>`) as an unanchored portable regex."""
+    return escape(scheme) + "://" + _LABELS + r"\." + escape(parent) + _port_regex(port)
+
+
+def any_port_regex(scheme: str, host: str) -> str:
+    """One of the engine's any-port patterns as an unanchored portable regex."""
+    return escape(scheme) + "://" + escape(host) + _port_regex("*")
+
+
+def _port_regex(port: str) -> str:
     if port == "*":
-        port_regex = _PORT + "?"
-    elif port:
-        port_regex = ":" + port
-    else:
-        port_regex = ""
-    return escape(scheme) + "://" + host_regex + port_regex
+        return _PORT + "?"
+    return ":" + port if port else ""
 
 
 # The subset of Python's regex syntax that PCRE, RE2 and JavaScript read the same way.
@@ -280,25 +282,14 @@ def portable_regex(regex: str) -> str:
 # --- building the plan ----------------------------------------------------------------------------
 
 
-def _templates(decision: Decision, method: str | None, headers: str | None) -> list[tuple[str, str]]:
-    found = []
-    for name, value in decision.headers:
-        value = value.replace(_SENTINEL_ORIGIN, ORIGIN)
-        if method is not None and value == method:
-            value = REQUEST_METHOD
-        if headers is not None and value == headers:
-            value = REQUEST_HEADERS
-        found.append((name, value))
-    return found
+def _headers(pairs: HeaderPairs) -> tuple[Header, ...]:
+    return tuple(Header(name, value) for name, value in pairs)
 
 
-def _answer(decision: Decision, method: str | None = None, headers: str | None = None) -> Answer:
-    return Answer(
-        tuple(Header(n, v) for n, v in _templates(decision, method, headers)),
-        vary=decision.vary,
-        status=decision.status,
-        body=decision.body.decode(),
-    )
+def _answer(decision: Decision, body: str | None = None) -> Answer:
+    """A ready-made decision as it is: nothing in it depends on the request."""
+    body = decision.body.decode() if body is None else body
+    return Answer(_headers(decision.headers), vary=decision.vary, status=decision.status, body=body)
 
 
 def build_plan(policy: Policy, *, portable: bool = True) -> Plan:
@@ -309,70 +300,40 @@ def build_plan(policy: Policy, *, portable: bool = True) -> Plan:
             "allow_origin_callback: a Python callback decides origins at request time, which no "
             "exported config can run; list the origins or patterns instead"
         )
-    settings = policy.settings()
-    any_origin = policy.allows_any_origin
-    twin = Policy(
-        **{
-            **settings,
-            "allow_origins": "*" if any_origin else [_SENTINEL_ORIGIN],
-            "allow_origin_regex": None,
-            "allow_origin_callback": None,
-        }
-    )
-    engine = Engine(twin)
-    any_method = policy.allow_methods == ("*",)
-    any_header = policy.allow_headers == ("*",)
-    exact = tuple(sorted(policy.origins.exact))
-    patterns = [
-        pattern_to_regex(o) for o in policy.allow_origins if o not in ("*", "null") and o not in exact
-    ]
-    patterns += ["(?:" + (portable_regex(r) if portable else r) + ")" for r in policy.allow_origin_regex]
-
-    methods: tuple[str, ...] | None = None if any_method else policy.allow_methods
-    allowed_headers: tuple[str, ...] | None = (
-        None if any_header else tuple(sorted(set(policy.allow_headers) | SAFELISTED_REQUEST_HEADERS))
-    )
+    tables = Engine(policy).tables
+    patterns = [subdomain_regex(*pattern) for pattern in sorted(tables.subdomain_patterns)]
+    patterns += [any_port_regex(*pattern) for pattern in sorted(tables.any_port_patterns)]
+    patterns += ["(?:" + (portable_regex(r) if portable else r) + ")" for r in tables.origin_regexes]
+    origin = "*" if tables.any_origin else ORIGIN
 
     preflight_ok: Answer | None = None
-    probe_method = _SENTINEL_METHOD if any_method else (methods[0] if methods else None)
-    if probe_method is not None:
-        base = engine.decide("OPTIONS", _SENTINEL_ORIGIN, probe_method)
-        probe_header = _SENTINEL_HEADER if any_header else (allowed_headers or ("accept",))[0]
-        with_headers = engine.decide("OPTIONS", _SENTINEL_ORIGIN, probe_method, probe_header)
-        reflected_method = probe_method if any_method else None
-        reflected_headers = probe_header if any_header else None
-        headers = [Header(n, v) for n, v in _templates(base, reflected_method, None)]
-        known = {h.name for h in headers}
-        for name, value in _templates(with_headers, reflected_method, reflected_headers):
-            if name not in known:
-                headers.append(Header(name, value, "request-headers"))
-        if policy.allow_private_network:
-            with_pn = engine.decide("OPTIONS", _SENTINEL_ORIGIN, probe_method, None, True)
-            for name, value in _templates(with_pn, reflected_method, None):
-                if name not in known:
-                    headers.append(Header(name, value, "private-network"))
-        # The Vary of a preflight is the same whatever it asked for: keep it last, as the engine does.
-        headers.sort(key=lambda h: h.name == "Vary")
-        preflight_ok = Answer(tuple(headers), status=base.status, body=base.body.decode())
+    if tables.methods != ():  # with no method allowed, no preflight passes
+        headers = [Header(ALLOW_ORIGIN, origin), *_headers(tables.preflight_headers)]
+        if tables.methods is None:
+            headers.append(Header(ALLOW_METHODS, REQUEST_METHOD))
+        if tables.request_headers is None:
+            headers.append(Header(ALLOW_HEADERS, REQUEST_HEADERS, "request-headers"))
+        if tables.private_network:
+            headers.append(Header(ALLOW_PRIVATE_NETWORK, "true", "private-network"))
+        headers.append(Header("Vary", tables.preflight_vary))
+        preflight_ok = Answer(tuple(headers), status=PREFLIGHT_ALLOWED_STATUS)
 
-    # A method that is never allowed, so that the engine denies even with a wildcard origin.
-    denied = engine.decide("OPTIONS", _DENIED_ORIGIN, "\x00")
-    denied_preflight = Answer(
-        _answer(denied).headers, status=denied.status, body="CORS preflight denied by the CORS policy\n"
-    )
     plan = Plan(
         policy=policy,
-        any_origin=any_origin,
-        exact_origins=exact,
+        any_origin=tables.any_origin,
+        exact_origins=tuple(sorted(tables.exact_origins)),
         patterns=tuple(patterns),
-        methods=methods,
-        request_headers=allowed_headers,
-        private_network=policy.allow_private_network,
+        methods=tables.methods,
+        request_headers=None if tables.request_headers is None else tuple(sorted(tables.request_headers)),
+        private_network=tables.private_network,
         preflight_ok=preflight_ok,
-        preflight_denied=denied_preflight,
-        actual_allowed=_answer(engine.decide("GET", _SENTINEL_ORIGIN)),
-        actual_denied=_answer(engine.decide("GET", _DENIED_ORIGIN)),
-        not_cors=_answer(engine.decide("GET", None)),
+        # One answer for every denied preflight: a server config does not tell which test failed.
+        preflight_denied=_answer(tables.preflight_denied, body="CORS preflight denied by the CORS policy\n"),
+        actual_allowed=Answer(
+            (Header(ALLOW_ORIGIN, origin), *_headers(tables.actual_headers)), vary=tables.actual_vary
+        ),
+        actual_denied=_answer(tables.actual_denied),
+        not_cors=_answer(tables.not_cors),
     )
     if patterns:
         plan.notes.append(
@@ -380,7 +341,7 @@ def build_plan(policy: Policy, *, portable: bool = True) -> Plan:
             "default port), as corsight's engine does; the 1024-character bound is left to the "
             "server's header size limit"
         )
-    if any_header:
+    if tables.request_headers is None:
         plan.notes.append(
             "allow_headers='*': the preflight's Access-Control-Request-Headers is echoed as sent "
             "(browsers send it lowercase and comma-separated, which is what the engine answers)"

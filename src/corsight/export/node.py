@@ -18,7 +18,7 @@ from corsight.export.model import (
     Answer,
     Plan,
 )
-from corsight.export.targets import Exported, ExportError
+from corsight.export.result import Exported, ExportError
 from corsight.export.webservers import LOWERCASE_NOTE
 
 

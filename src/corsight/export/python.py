@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from corsight.export.model import Plan
-from corsight.export.targets import Exported
+from corsight.export.result import Exported
 from corsight.policy import DATA_SETTINGS
 
 

@@ -18,7 +18,7 @@ from corsight.export.model import (
     Header,
     Plan,
 )
-from corsight.export.targets import Exported, ExportError
+from corsight.export.result import Exported, ExportError
 
 LOWERCASE_NOTE = (
     "{server} answers 400 to a method name that is not all uppercase before any configuration "

@@ -1,11 +1,14 @@
-"""Dynamic origins: a user's callback that decides an origin at request time (for origins kept
-in a database), behind a bounded cache with a time to live, so that a flood of distinct origins
-can neither grow memory nor hammer the database.
+"""The origin callback: a user's function that decides an origin at request time (for origins
+kept in a database), behind a bounded answer cache with a time to live, so that a flood of
+distinct origins can neither grow memory nor hammer the database.
 
 A callback's answer counts only when it is exactly ``True`` or ``False``. Anything else (a
 coroutine from an async function that does not look async, a truthy string, ``None``, an
-exception) denies the origin and logs one error on the ``corsight.dynamic`` logger: a broken
-callback fails closed and says so, it never admits every origin.
+exception) denies the origin and logs one error on the ``corsight.origin_callback`` logger: a
+broken callback fails closed and says so, it never admits every origin.
+
+The time to live is measured on a clock the engine is given (``time.monotonic`` unless a test
+or an embedding passes its own), never read here behind the caller's back.
 """
 
 from __future__ import annotations
@@ -18,10 +21,13 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
-OriginCallback = Callable[[str], bool | Awaitable[bool]]
+from corsight.types import OriginCallback
+
+#: Seconds on a monotonic scale: what the answer cache measures its time to live on.
+Clock = Callable[[], float]
 
 logger = logging.getLogger(__name__)
 
@@ -45,12 +51,21 @@ def looks_async(callback: object) -> bool:
         seen = wrapped
 
 
-class DynamicOrigins:
+class OriginCallbackCache:
     """Answers "is this origin allowed?" by asking a callback, remembering answers for ``ttl``
-    seconds, at most ``size`` of them (least recently used first out)."""
+    seconds of ``clock`` (``time.monotonic`` by default), at most ``size`` of them (least
+    recently used first out)."""
 
-    def __init__(self, callback: OriginCallback, *, size: int = 1024, ttl: float = 60.0) -> None:
+    def __init__(
+        self,
+        callback: OriginCallback,
+        *,
+        size: int = 1024,
+        ttl: float = 60.0,
+        clock: Clock | None = None,
+    ) -> None:
         self.callback = callback
+        self.clock = time.monotonic if clock is None else clock
         #: Whether the callback is known to be async, so that only an adapter that awaits can
         #: use it (synchronous adapters refuse it when they start).
         self.is_async = looks_async(callback)
@@ -67,7 +82,7 @@ class DynamicOrigins:
             if entry is None:
                 return None
             allowed, expires = entry
-            if expires <= time.monotonic():
+            if expires <= self.clock():
                 del self._answers[origin]
                 return None
             self._answers.move_to_end(origin)
@@ -76,7 +91,7 @@ class DynamicOrigins:
     def _remember(self, origin: str, allowed: bool) -> bool:
         if self.size and self.ttl:
             with self._lock:
-                self._answers[origin] = (allowed, time.monotonic() + self.ttl)
+                self._answers[origin] = (allowed, self.clock() + self.ttl)
                 self._answers.move_to_end(origin)
                 while len(self._answers) > self.size:
                     self._answers.popitem(last=False)
