@@ -6,8 +6,6 @@ import asyncio
 import inspect
 
 import pytest
-from hypothesis import given
-from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from corsight import Policy
@@ -233,55 +231,11 @@ _origins = st.one_of(
 )
 
 
-@hypothesis_settings(max_examples=200, deadline=None)
-@given(
-    method=st.sampled_from(["GET", "OPTIONS", "POST"]),
-    origin=_origins,
-    request_method=_maybe,
-    request_headers=_maybe,
-    private_network=st.booleans(),
-)
-def test_the_positional_form_still_decides_the_same_for_one_release(
-    method: str,
-    origin: str | None,
-    request_method: str | None,
-    request_headers: str | None,
-    private_network: bool,
-) -> None:
-    e = engine(
-        allow_origins=[APP, "https://*.example.org"], allow_headers=["X-Token"], allow_private_network=True
-    )
-    named = e.decide(
-        method=method,
-        origin=origin,
-        request_method=request_method,
-        request_headers=request_headers,
-        request_private_network=private_network,
-    )
-    with pytest.warns(DeprecationWarning, match="by name"):
-        positional = e.decide(method, origin, request_method, request_headers, private_network)
-    assert (positional.kind, positional.headers, positional.vary, positional.status) == (
-        named.kind,
-        named.headers,
-        named.vary,
-        named.status,
-    )
-    with pytest.warns(DeprecationWarning):  # the old signature also allowed mixing both
-        mixed = e.decide(
-            method,
-            origin,
-            request_headers=request_headers,
-            request_method=request_method,
-            request_private_network=private_network,
-        )
-    assert (mixed.kind, mixed.headers) == (named.kind, named.headers)
-
-
 def test_the_engine_is_synchronous_and_takes_the_callbacks_answer_by_name() -> None:
     """Awaiting belongs to the adapters (corsight.asgi.decide_awaiting): the engine only takes
     the answer, and only where it would have asked the callback."""
     coroutines = [name for name, member in inspect.getmembers(Engine) if inspect.iscoroutinefunction(member)]
-    assert coroutines == ["adecide"]  # the deprecated shim, for one release
+    assert coroutines == []
 
     asked: list[str] = []
 

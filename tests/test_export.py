@@ -81,7 +81,13 @@ def test_plan_answers_as_the_engine(name: str) -> None:
     ):
         if pna and acrm is None:
             continue
-        decision = engine.decide(method, origin, acrm, acrh, pna)
+        decision = engine.decide(
+            method=method,
+            origin=origin,
+            request_method=acrm,
+            request_headers=acrh,
+            request_private_network=pna,
+        )
         status, headers, vary = plan.respond(method, origin, acrm, acrh, pna)
         where = (name, method, origin, acrm, acrh, pna)
         assert status == decision.status, where

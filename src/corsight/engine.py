@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import enum
 import functools
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, overload
 
 from corsight.httpsyntax import is_token
 from corsight.origin_callback import Clock, OriginCallbackCache
@@ -282,33 +280,10 @@ class Engine:
 
     # -- deciding ------------------------------------------------------------------------
 
-    @overload
     def decide(
         self,
         *,
         method: str,
-        origin: str | None,
-        request_method: str | None = None,
-        request_headers: str | None = None,
-        request_private_network: bool = False,
-        origin_allowed: bool | None = None,
-    ) -> Decision: ...
-
-    @overload
-    def decide(
-        self,
-        method: str,
-        origin: str | None,
-        request_method: str | None = None,
-        request_headers: str | None = None,
-        request_private_network: bool = False,
-        /,
-    ) -> Decision: ...  # deprecated: the positional form, kept for one release
-
-    def decide(
-        self,
-        *positional: Any,
-        method: str = "",
         origin: str | None = None,
         request_method: str | None = None,
         request_headers: str | None = None,
@@ -328,16 +303,6 @@ class Engine:
         adapter that can await: see :func:`corsight.asgi.decide_awaiting`), the adapter awaits
         it for an origin that :meth:`asks_callback`, and passes it as ``origin_allowed``.
         """
-        if positional:  # the deprecated form; values given by name as well still count
-            named = {
-                "method": method,
-                "origin": origin,
-                "request_method": request_method,
-                "request_headers": request_headers,
-                "request_private_network": request_private_network,
-                "origin_allowed": origin_allowed,
-            }
-            return self.decide(**{**named, **_by_name("decide", positional)})
         if origin is None:
             return self._not_cors
         if request_method is not None and method == "OPTIONS":
@@ -348,17 +313,6 @@ class Engine:
         if decision is not None:
             return decision
         return self._decide_actual(origin, self._ask if origin_allowed is None else _ANSWERED[origin_allowed])
-
-    async def adecide(self, *positional: Any, **request: Any) -> Decision:
-        """Deprecated, kept for one release: await the origin callback in the adapter with
-        :func:`corsight.asgi.decide_awaiting`, which leaves the engine synchronous."""
-        if positional:
-            request = {**_by_name("adecide", positional), **request}
-        origin = request.get("origin")
-        if self.origin_callback is not None and self.asks_callback(origin):
-            assert origin is not None
-            request["origin_allowed"] = await self.origin_callback.aallows(origin)
-        return self.decide(**request)
 
     def asks_callback(self, origin: str | None) -> bool:
         """Whether deciding ``origin`` needs the origin callback's answer: there is a callback,
@@ -461,19 +415,3 @@ def _always(origin: str) -> bool:
 
 #: The origin callback's answer, already known (awaited by an adapter), as the engine asks it.
 _ANSWERED: dict[bool, Callable[[str], bool]] = {True: _always, False: _never}
-
-_FIELDS = ("method", "origin", "request_method", "request_headers", "request_private_network")
-
-
-def _by_name(function: str, values: tuple[Any, ...]) -> dict[str, Any]:
-    """The deprecated positional form's values, by name (one release, then it goes)."""
-    if len(values) > len(_FIELDS):
-        raise TypeError(f"Engine.{function}() takes at most {len(_FIELDS)} positional values")
-    warnings.warn(
-        f"Engine.{function}() with positional values is deprecated; pass them by name: "
-        f"{function}(method=..., origin=..., request_method=..., request_headers=..., "
-        "request_private_network=...)",
-        DeprecationWarning,
-        stacklevel=3,
-    )
-    return dict(zip(_FIELDS, values, strict=False))

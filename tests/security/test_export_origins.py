@@ -29,7 +29,7 @@ POLICIES = {
 
 
 def _engine_allows(policy: Policy, origin: str) -> bool:
-    decision = Engine(policy).decide("GET", origin)
+    decision = Engine(policy).decide(method="GET", origin=origin)
     return any(name == "Access-Control-Allow-Origin" for name, _ in decision.headers)
 
 

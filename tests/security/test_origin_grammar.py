@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 
 from corsight import Policy, PolicyError
 from corsight.asgi import CORSMiddleware as ASGICors
+from corsight.asgi import decide_awaiting
 from corsight.engine import Engine
 from corsight.originsyntax import is_serialized_origin
 from corsight.wsgi import CORSMiddleware as WSGICors
@@ -103,8 +104,10 @@ ADMIT_ALL = ("regex-everything", "callback-yes", "async-callback-yes")
 
 
 def reflected(engine: Engine, method: str, origin: str, preflight: bool) -> str | None:
-    args = (method, origin, "GET" if preflight else None, None)
-    decision = asyncio.run(engine.adecide(*args)) if engine.is_async else engine.decide(*args)
+    request = {"method": method, "origin": origin, "request_method": "GET" if preflight else None}
+    decision = (
+        asyncio.run(decide_awaiting(engine, **request)) if engine.is_async else engine.decide(**request)
+    )
     return dict(decision.headers).get("Access-Control-Allow-Origin")
 
 
@@ -209,8 +212,8 @@ def test_the_callback_sees_only_serialized_origins(origin: str) -> None:
         return True
 
     engine = Engine(Policy(allow_origin_callback=record, origin_cache_size=0))
-    engine.decide("GET", origin)
-    engine.decide("OPTIONS", origin, "GET")
+    engine.decide(method="GET", origin=origin)
+    engine.decide(method="OPTIONS", origin=origin, request_method="GET")
     assert all(is_serialized_origin(value) and oracle(value) is not False for value in seen), seen
 
 

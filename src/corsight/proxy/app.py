@@ -131,7 +131,13 @@ class ProxyApp:
         origin, request_method, request_headers, private_network = cors_request(scope["headers"])
         present = {name for name, _ in scope["headers"]}
         method = scope["method"]
-        decision = self.engine.decide(method, origin, request_method, request_headers, private_network)
+        decision = self.engine.decide(
+            method=method,
+            origin=origin,
+            request_method=request_method,
+            request_headers=request_headers,
+            request_private_network=private_network,
+        )
         entry: dict[str, Any] = {"method": method, "origin": origin, "cors": decision.kind.value}
         peer = scope.get("client")
         client_host = hdrs.client_address(scope["headers"], peer[0] if peer else None, self.config.trusted)
