@@ -13,9 +13,13 @@ from corsight.browser.header_order import preflight_check_order
 from corsight.browser.messages import CorsError
 from corsight.browser.request import Request, is_cors_safelisted_method
 from corsight.browser.urls import URLError, canonical_url
-from corsight.httpsyntax import is_token
+from corsight.httpsyntax import parse_token_list
 
 HeaderList = Sequence[tuple[str, str]]
+
+# The old name, for corsight/check.py until the merge that moves it imports
+# corsight.httpsyntax.parse_token_list (then delete this line).
+parse_list = parse_token_list
 
 SAFELISTED_RESPONSE_HEADERS = frozenset(
     {
@@ -69,22 +73,6 @@ def get_header(headers: HeaderList, name: str) -> str | None:
     """The value the browser sees: all lines joined by ``", "`` (None when absent)."""
     lines = header_lines(headers, name)
     return ", ".join(lines) if lines else None
-
-
-def parse_list(value: str | None) -> tuple[list[str], str | None]:
-    """Parse a ``#token`` list as Chromium does: split on commas, trim tab/space, skip empty
-    items, every item must be a token. Returns (items, first bad item or None)."""
-    if value is None:
-        return [], None
-    items: list[str] = []
-    for raw in value.split(","):
-        item = raw.strip("\t ")
-        if not item:
-            continue
-        if not is_token(item):
-            return [], item
-        items.append(item)
-    return items, None
 
 
 def is_redirect(status: int, headers: HeaderList) -> bool:
@@ -243,12 +231,12 @@ def evaluate_preflight(
         checks.append(Check("ok-status", False, f"status {status} is not in 200-299"))
         return Failure(CorsError.PREFLIGHT_INVALID_STATUS, "", str(status)), checks, None
     checks.append(Check("ok-status", True, f"status {status}"))
-    methods, bad_method = parse_list(get_header(headers, "access-control-allow-methods"))
+    methods, bad_method = parse_token_list(get_header(headers, "access-control-allow-methods"))
     if bad_method is not None:
         checks.append(Check("allow-methods-syntax", False, f"{bad_method!r} is not a token"))
         failure = Failure(CorsError.INVALID_ALLOW_METHODS_PREFLIGHT_RESPONSE, "", bad_method)
         return failure, checks, None
-    allow_headers, bad_header = parse_list(get_header(headers, "access-control-allow-headers"))
+    allow_headers, bad_header = parse_token_list(get_header(headers, "access-control-allow-headers"))
     if bad_header is not None:
         checks.append(Check("allow-headers-syntax", False, f"{bad_header!r} is not a token"))
         failure = Failure(CorsError.INVALID_ALLOW_HEADERS_PREFLIGHT_RESPONSE, "", bad_header)
@@ -328,7 +316,7 @@ def exposed_header_names(headers: HeaderList, *, credentials_included: bool) -> 
     as a token list exposes nothing extra.
     """
     present = {n.lower() for n, _ in headers}
-    items, bad = parse_list(get_header(headers, "access-control-expose-headers"))
+    items, bad = parse_token_list(get_header(headers, "access-control-expose-headers"))
     exposed = {i.lower() for i in items} if bad is None else set()
     if "*" in exposed and not credentials_included:
         exposed = set(present)

@@ -26,7 +26,7 @@ from typing import cast
 from urllib.parse import urlsplit
 
 from corsight.browser import NetError
-from corsight.httpsyntax import TOKEN_CHARS, is_token
+from corsight.httpsyntax import TOKEN_CHARS, is_token, split_list
 
 USER_AGENT = "corsight-scan/0.1 (CORS misconfiguration scanner)"
 Headers = tuple[tuple[str, str], ...]
@@ -317,7 +317,7 @@ class _Connection(asyncio.Protocol):
             elif lower == "transfer-encoding":
                 transfer = value.lower()
             elif lower == "connection":  # a set, not a growing string: many lines stay linear
-                tokens.update(t.strip() for t in value.lower().split(","))
+                tokens.update(split_list(value.lower()))
         self._keep_alive = ("keep-alive" in tokens) if http10 else ("close" not in tokens)
         self._drained = 0
         if status == 101:
@@ -326,7 +326,7 @@ class _Connection(asyncio.Protocol):
         elif self._head_request or status in NO_BODY_STATUSES:
             self._framing, self._remaining = _LENGTH, 0
         elif transfer:
-            if transfer.rsplit(",", 1)[-1].strip() == "chunked":
+            if split_list(transfer)[-1:] == ["chunked"]:
                 self._framing, self._chunk_state = _CHUNKED, _SIZE
             else:
                 self._framing, self._keep_alive = _UNTIL_CLOSE, False
