@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from corsight.browser.header_order import preflight_check_order
 from corsight.browser.messages import CorsError
@@ -204,6 +205,15 @@ class PreflightResult:
         return None
 
 
+class PreflightEvaluation(NamedTuple):
+    """The preflight checks' outcome: the first failure (None when all passed), every check
+    applied, and what the passing preflight allowed (None when one failed)."""
+
+    failure: Failure | None
+    checks: list[Check]
+    result: PreflightResult | None
+
+
 def evaluate_preflight(
     request: Request,
     status: int,
@@ -212,13 +222,13 @@ def evaluate_preflight(
     *,
     authorization_covered_by_wildcard: bool = True,
     max_age_cap: int = CHROMIUM_MAX_AGE,
-) -> tuple[Failure | None, list[Check], PreflightResult | None]:
+) -> PreflightEvaluation:
     """The preflight checks in Chromium's order: redirect, CORS check (with the actual
     request's credentials mode), ok status, ACAM/ACAH syntax, method, headers."""
     checks: list[Check] = []
     if is_redirect(status, headers):
         checks.append(Check("redirect", False, f"the preflight was answered with a {status} redirect"))
-        return Failure(CorsError.PREFLIGHT_DISALLOWED_REDIRECT), checks, None
+        return PreflightEvaluation(Failure(CorsError.PREFLIGHT_DISALLOWED_REDIRECT), checks, None)
     checks.append(Check("redirect", True, "not a redirect"))
     failure, cors_checks = cors_check(
         headers, serialized_origin, credentials_included=request.credentials_included
@@ -226,21 +236,21 @@ def evaluate_preflight(
     checks.extend(cors_checks)
     if failure is not None:
         pre = Failure(failure.kind.preflight_variant, failure.hint, failure.firefox_arg)
-        return pre, checks, None
+        return PreflightEvaluation(pre, checks, None)
     if status not in OK_STATUSES:
         checks.append(Check("ok-status", False, f"status {status} is not in 200-299"))
-        return Failure(CorsError.PREFLIGHT_INVALID_STATUS, "", str(status)), checks, None
+        return PreflightEvaluation(Failure(CorsError.PREFLIGHT_INVALID_STATUS, "", str(status)), checks, None)
     checks.append(Check("ok-status", True, f"status {status}"))
     methods, bad_method = parse_token_list(get_header(headers, "access-control-allow-methods"))
     if bad_method is not None:
         checks.append(Check("allow-methods-syntax", False, f"{bad_method!r} is not a token"))
         failure = Failure(CorsError.INVALID_ALLOW_METHODS_PREFLIGHT_RESPONSE, "", bad_method)
-        return failure, checks, None
+        return PreflightEvaluation(failure, checks, None)
     allow_headers, bad_header = parse_token_list(get_header(headers, "access-control-allow-headers"))
     if bad_header is not None:
         checks.append(Check("allow-headers-syntax", False, f"{bad_header!r} is not a token"))
         failure = Failure(CorsError.INVALID_ALLOW_HEADERS_PREFLIGHT_RESPONSE, "", bad_header)
-        return failure, checks, None
+        return PreflightEvaluation(failure, checks, None)
     result = PreflightResult(
         methods=frozenset(methods),
         headers=frozenset(h.lower() for h in allow_headers),
@@ -260,7 +270,7 @@ def evaluate_preflight(
                 + ")",
             )
         )
-        return failure, checks, None
+        return PreflightEvaluation(failure, checks, None)
     checks.append(Check("method", True, _method_detail(request.method, result)))
     failure = result.header_failure(
         request, authorization_covered_by_wildcard=authorization_covered_by_wildcard
@@ -277,7 +287,7 @@ def evaluate_preflight(
                 + ")",
             )
         )
-        return failure, checks, None
+        return PreflightEvaluation(failure, checks, None)
     detail = "allowed: " + ", ".join(unsafe) if unsafe else "no header needs permission"
     checks.append(Check("headers", True, detail))
     if (
@@ -294,7 +304,7 @@ def evaluate_preflight(
                 " browsers are moving to it: list 'authorization' explicitly",
             )
         )
-    return None, checks, result
+    return PreflightEvaluation(None, checks, result)
 
 
 def _method_detail(method: str, result: PreflightResult) -> str:

@@ -78,9 +78,28 @@ class Outgoing:
 
 @dataclass(frozen=True)
 class Exchange:
+    """One request and what came of it: the response, or the error that stopped it. The one
+    record of a request/response pair that the tools keep as evidence."""
+
     request: Outgoing
     response: Response | None = None
     error: str | None = None
+
+    @property
+    def kind(self) -> Kind:
+        return self.request.kind
+
+    @property
+    def method(self) -> str:
+        return self.request.method
+
+    @property
+    def url(self) -> str:
+        return self.request.url
+
+    @property
+    def status(self) -> int | None:
+        return None if self.response is None else self.response.status
 
 
 @dataclass(frozen=True)

@@ -397,12 +397,17 @@ def access_control_request_headers(request: Request) -> str | None:
     return ",".join(names) if names else None
 
 
-def preflight_headers(request: Request, serialized_origin: str) -> list[tuple[str, str]]:
-    """The CORS headers of the preflight, in Chromium's order. The request carries no
-    credentials. (Chromium also sends Sec-Fetch-*, Referer and User-Agent.)"""
+def preflight_headers(
+    request: Request, serialized_origin: str, *, private_network: bool = False
+) -> list[tuple[str, str]]:
+    """The CORS headers of the preflight, in Chromium's order; ``private_network`` asks for
+    the Private Network Access grant too. The request carries no credentials. (Chromium also
+    sends Sec-Fetch-*, see :mod:`~corsight.browser.wire`, Referer and User-Agent.)"""
     headers = [("Accept", "*/*"), ("Access-Control-Request-Method", request.method)]
     acrh = access_control_request_headers(request)
     if acrh is not None:
         headers.append(("Access-Control-Request-Headers", acrh))
+    if private_network:
+        headers.append(("Access-Control-Request-Private-Network", "true"))
     headers.append(("Origin", serialized_origin))
     return headers
