@@ -69,7 +69,7 @@ class Finding:
                 "label": probe.label,
                 "method": hop.method if hop else probe.method,
                 "url": hop.url if hop else self.url,
-                "request_headers": [[n, v] for n, v in hop.sent] if hop else [],
+                "request_headers": [[n, v] for n, v in hop.request.headers] if hop else [],
             },
             "response": {
                 "status": hop.status if hop else None,

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import cast
 from urllib.parse import urlsplit
 
-from corsight.browser import NetError
+from corsight.browser.wire import NetworkFailure, net_error
 from corsight.httpsyntax import TOKEN_CHARS, is_token, split_list
 
 USER_AGENT = "corsight-scan/0.1 (CORS misconfiguration scanner)"
@@ -65,40 +65,54 @@ class Answer:
 
 
 class NetFailure(Exception):
-    """No usable HTTP response (after retries)."""
+    """No usable HTTP response (after retries): what happened, and the ``net::ERR_…`` the
+    browser model says Chromium reports for it (``kind``)."""
 
-    def __init__(self, kind: NetError, detail: str, retry: bool = False, attempts: int = 1) -> None:
+    def __init__(self, failure: NetworkFailure, detail: str, attempts: int = 1) -> None:
         super().__init__(detail)
-        self.kind = kind
+        self.failure = failure
+        self.kind = net_error(failure)
         self.detail = detail
-        self.retry = retry
+        self.retry = failure in RETRIED
         self.attempts = attempts
 
 
+#: Failures worth sending again: the next attempt may find the server up and answering.
+RETRIED = frozenset(
+    {
+        NetworkFailure.CONNECTION_REFUSED,
+        NetworkFailure.CONNECT_FAILED,
+        NetworkFailure.TIMED_OUT,
+        NetworkFailure.CONNECTION_RESET,
+    }
+)
+
+
 def classify(exc: BaseException) -> NetFailure:
-    """The failure (kind, detail, worth retrying) for an exception raised while connecting."""
+    """The failure (what happened, detail) for an exception raised while connecting."""
     if isinstance(exc, NetFailure):
         return exc
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return NetFailure(NetError.CERT_INVALID, f"TLS certificate not trusted ({exc.verify_message})")
+        detail = f"TLS certificate not trusted ({exc.verify_message})"
+        return NetFailure(NetworkFailure.TLS_CERTIFICATE_INVALID, detail)
     if isinstance(exc, ssl.SSLError):
-        return NetFailure(NetError.SSL_PROTOCOL_ERROR, f"TLS failure ({exc.reason or exc})")
+        return NetFailure(NetworkFailure.TLS_FAILED, f"TLS failure ({exc.reason or exc})")
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
-        return NetFailure(NetError.TIMED_OUT, "timed out", retry=True)
+        return NetFailure(NetworkFailure.TIMED_OUT, "timed out")
     text = str(exc) or exc.__class__.__name__
     if isinstance(exc, socket.gaierror):
-        return NetFailure(NetError.NAME_NOT_RESOLVED, f"host not found ({text})")
+        return NetFailure(NetworkFailure.NAME_NOT_RESOLVED, f"host not found ({text})")
     if isinstance(exc, ConnectionRefusedError):
-        return NetFailure(NetError.CONNECTION_REFUSED, "connection refused", retry=True)
+        return NetFailure(NetworkFailure.CONNECTION_REFUSED, "connection refused")
     if isinstance(exc, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)):
-        return NetFailure(NetError.CONNECTION_RESET, f"connection reset ({text})", retry=True)
+        return NetFailure(NetworkFailure.CONNECTION_RESET, f"connection reset ({text})")
     if isinstance(exc, OSError):
-        return NetFailure(NetError.CONNECTION_REFUSED, f"cannot connect ({text})", retry=True)
-    return NetFailure(NetError.FAILED, text)
+        return NetFailure(NetworkFailure.CONNECT_FAILED, f"cannot connect ({text})")
+    return NetFailure(NetworkFailure.OTHER, text)
 
 
 def _invalid(detail: str) -> NetFailure:
-    return NetFailure(NetError.INVALID_HTTP_RESPONSE, f"not a valid HTTP response ({detail})")
+    return NetFailure(NetworkFailure.INVALID_RESPONSE, f"not a valid HTTP response ({detail})")
 
 
 class _Stale(Exception):
@@ -185,11 +199,13 @@ class _Connection(asyncio.Protocol):
         if not self._in_head:
             self._finish()  # a body read until the close, or cut short: the head is what counts
         elif not self._got_bytes:
-            closed = NetFailure(NetError.CONNECTION_RESET, "closed without a response", retry=True)
+            # Chromium calls this an empty response; the scanner has always reported (and
+            # tests/test_scan_transport.py pins) a reset, which the stale case below shares.
+            closed = NetFailure(NetworkFailure.CONNECTION_RESET, "closed without a response")
             self._fail(_Stale() if self._reused else closed)
         else:
             cut = "closed in the middle of the response head"
-            self._fail(NetFailure(NetError.CONNECTION_RESET, cut, retry=True))
+            self._fail(NetFailure(NetworkFailure.CONNECTION_RESET, cut))
 
     # --- the exchange ------------------------------------------------------------------------------
 
@@ -231,7 +247,7 @@ class _Connection(asyncio.Protocol):
             self._timer = self._loop.call_at(due, self._on_timer)
             return
         if self._in_head:
-            self._fail(NetFailure(NetError.TIMED_OUT, "timed out", retry=True))
+            self._fail(NetFailure(NetworkFailure.TIMED_OUT, "timed out"))
         else:
             self._keep_alive = False  # a body that drips: the head is all we need
             self._finish()
@@ -591,7 +607,8 @@ class Transport:
                 self._tokens.add(name)
             data = f"{method} ".encode() + target + f" HTTP/1.1\r\n{lines}\r\n".encode("latin-1")
         except (ValueError, UnicodeError) as exc:
-            raise NetFailure(NetError.FAILED, f"cannot send this request ({exc})", attempts=0) from None
+            detail = f"cannot send this request ({exc})"
+            raise NetFailure(NetworkFailure.NOT_SENT, detail, attempts=0) from None
         attempts = max(0, self.options.retries) + 1
         last: NetFailure | None = None
         for attempt in range(attempts):
@@ -649,7 +666,7 @@ class Transport:
             except asyncio.CancelledError:
                 connection.close()
                 raise
-        raise NetFailure(NetError.CONNECTION_RESET, "closed without a response", retry=True)
+        raise NetFailure(NetworkFailure.CONNECTION_RESET, "closed without a response")
 
     async def _connect(
         self, key: tuple[str, str, int], idle: list[_Connection], timeout: float
