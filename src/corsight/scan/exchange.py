@@ -44,11 +44,12 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_REDIRECTS = 5
 
 
-def _sent(step: Outgoing, sent: Headers, answer: Answer | None = None, error: str | None = None) -> Exchange:
+def _evidence(
+    step: Outgoing, sent: Headers, response: Response | None = None, error: str | None = None
+) -> Exchange:
     """The evidence of one request: the model's exchange record, holding the header lines as
     they went on the wire (the transport's Host and User-Agent included)."""
     request = Outgoing(step.kind, step.method, step.url, sent, credentials=step.credentials)
-    response = None if answer is None else Response(answer.status, answer.headers)
     return Exchange(request, response, error)
 
 
@@ -138,10 +139,10 @@ async def send_direct(transport: Transport, target: Target, probe: Probe) -> Out
     try:
         answer = await transport.send("GET", target.url, wire)
     except NetFailure as exc:
-        outcome.hops.append(_sent(step, tuple(wire), error=exc.detail))
+        outcome.hops.append(_evidence(step, tuple(wire), error=exc.detail))
         return _failure(outcome, exc)
     outcome.requests += answer.attempts
-    outcome.hops.append(_sent(step, answer.sent, answer))
+    outcome.hops.append(_evidence(step, answer.sent, Response(answer.status, answer.headers)))
     if probe.origin is not None:
         inc, _ = cors_check(answer.headers, probe.origin, credentials_included=True)
         omit, _ = cors_check(answer.headers, probe.origin, credentials_included=False)
@@ -224,7 +225,7 @@ async def send_fetch(transport: Transport, target: Target, probe: Probe) -> Outc
             if judgement is not None:
                 outcome.requests += early.attempts
                 first_step = Outgoing("actual", "GET", target.url, (), credentials=True)
-                outcome.hops.append(_sent(first_step, early.sent, early))
+                outcome.hops.append(_evidence(first_step, early.sent, Response(early.status, early.headers)))
                 return _judged(outcome, judgement)
     request = _request(target, probe, "include")
     fetch = Fetch(request, cache=PreflightCache())
@@ -257,13 +258,13 @@ async def send_fetch(transport: Transport, target: Target, probe: Probe) -> Outc
             else:
                 answer = await transport.send(step.method, step.url, wire)
         except NetFailure as exc:
-            outcome.hops.append(_sent(step, tuple(wire), error=exc.detail))
+            outcome.hops.append(_evidence(step, tuple(wire), error=exc.detail))
             _failure(outcome, exc)
             step = fetch.network_error(exc.kind, exc.detail)
             break
         outcome.requests += answer.attempts
-        outcome.hops.append(_sent(step, answer.sent, answer))
         response = Response(answer.status, answer.headers)  # already a tuple of str pairs
+        outcome.hops.append(_evidence(step, answer.sent, response))
         answers[(step.method, step.url)] = response
         if shape is not None and step.kind == "actual" and len(outcome.hops) == 1:
             settled = (*shape, answer.status, answer.headers)
@@ -314,10 +315,10 @@ async def send_pna(transport: Transport, target: Target, probe: Probe) -> Outcom
     try:
         answer = await transport.send(step.method, step.url, wire)
     except NetFailure as exc:
-        outcome.hops.append(_sent(step, tuple(wire), error=exc.detail))
+        outcome.hops.append(_evidence(step, tuple(wire), error=exc.detail))
         return _failure(outcome, exc)
     outcome.requests += answer.attempts
-    outcome.hops.append(_sent(step, answer.sent, answer))
+    outcome.hops.append(_evidence(step, answer.sent, Response(answer.status, answer.headers)))
     include, omit = (
         evaluate_private_network_preflight(
             _request(target, probe, credentials), answer.status, answer.headers, probe.origin

@@ -22,7 +22,7 @@ import ssl
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import cast
+from typing import NamedTuple, cast
 from urllib.parse import urlsplit
 
 from corsight.browser.wire import NetworkFailure, net_error
@@ -456,8 +456,14 @@ def _blank_line(buffer: bytearray, position: int) -> tuple[int, int]:
     return -1, -1
 
 
-def _parse_head(head: bytes) -> tuple[int, Headers, bool]:
-    """(status, header lines, HTTP/1.0) from a response head without its blank line.
+class ResponseHead(NamedTuple):
+    status: int
+    headers: Headers
+    http10: bool  # HTTP/1.0 (keep-alive only when asked for)
+
+
+def _parse_head(head: bytes) -> ResponseHead:
+    """The status, header lines and version of a response head without its blank line.
 
     No regular expression and no work per byte in Python: the head is split into lines once,
     folded lines are joined once, and names are checked in one C-level strip over all of them,
@@ -483,7 +489,7 @@ def _parse_head(head: bytes) -> tuple[int, Headers, bool]:
         )
         raise _invalid(f"header line {bad[:60]!r}")
     headers = tuple([(name, value.strip(" \t")) for name, _, value in fields])
-    return int(code), headers, parts[0] == "HTTP/1.0"
+    return ResponseHead(int(code), headers, parts[0] == "HTTP/1.0")
 
 
 def _unfold(lines: list[str]) -> list[str]:
@@ -525,7 +531,16 @@ def _ssl_context(verify: bool | str) -> ssl.SSLContext:
     return context
 
 
-def _address(url: str) -> tuple[tuple[str, str, int], str, bytes]:
+class Address(NamedTuple):
+    """Where a URL's request goes: the connection pool's key (scheme, host, port), the Host
+    header and the request target."""
+
+    key: tuple[str, str, int]
+    authority: str
+    target: bytes
+
+
+def _address(url: str) -> Address:
     """The pool key, the Host header and the request target of an http(s) URL."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -540,7 +555,7 @@ def _address(url: str) -> tuple[tuple[str, str, int], str, bytes]:
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     if any(c in target for c in " \r\n"):
         raise ValueError(f"cannot send {target!r}")
-    return (scheme, host, port), authority if default else f"{authority}:{port}", target.encode()
+    return Address((scheme, host, port), authority if default else f"{authority}:{port}", target.encode())
 
 
 def _check_header(name: str, value: str) -> None:
@@ -560,7 +575,7 @@ class Transport:
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
         self._open: set[_Connection] = set()
         self._ssl: ssl.SSLContext | None = None
-        self._addresses: dict[str, tuple[tuple[str, str, int], str, bytes]] = {}
+        self._addresses: dict[str, Address] = {}
         self._tokens: set[str] = set()  # methods and header names already checked
         self._extra = [(n, v) for n, v in options.headers] + [("User-Agent", USER_AGENT)]
         for name, value in self._extra:
@@ -582,7 +597,7 @@ class Transport:
             lock = self._hosts[key] = asyncio.Semaphore(max(1, self.options.per_host))
         return lock
 
-    def _address(self, url: str) -> tuple[tuple[str, str, int], str, bytes]:
+    def _address(self, url: str) -> Address:
         """The pool key, the Host header and the request target of a URL (every URL is sent
         fifty times or so: computed once)."""
         found = self._addresses.get(url)
