@@ -9,6 +9,7 @@ cross-origin request and the server's answers. Pure Python, no I/O, no dependenc
 - :mod:`~corsight.browser.fetch` — the sans-IO driver tying them together
 - :mod:`~corsight.browser.wire` — the header lines Chromium adds, and its ``net::ERR_…`` for
   requests that got no HTTP response
+- :mod:`~corsight.browser.private_network` — the Private Network Access preflight and grant
 """
 
 from corsight.browser.cache import PreflightCache
