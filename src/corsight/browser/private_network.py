@@ -32,10 +32,6 @@ class PrivateNetworkPreflight:
     failure: Failure | None
     granted: bool
 
-    @property
-    def passed(self) -> bool:
-        return self.failure is None and self.granted
-
 
 def evaluate_private_network_preflight(
     request: Request, status: int, headers: HeaderList, serialized_origin: str

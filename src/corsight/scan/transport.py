@@ -34,7 +34,6 @@ MAX_DRAINED_BODY = 256 * 1024
 MAX_HEAD = 64 * 1024
 MAX_CHUNK_LINE = 4096
 NO_BODY_STATUSES = frozenset({204, 304})
-_TOKEN_CHARS = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
 class ResolveError(ValueError):
@@ -559,7 +558,7 @@ def _address(url: str) -> Address:
 
 
 def _check_header(name: str, value: str) -> None:
-    if not name or not _TOKEN_CHARS.issuperset(name.encode("latin-1")) or "\r" in value or "\n" in value:
+    if not is_token(name) or "\r" in value or "\n" in value:
         raise ValueError(f"invalid header {name!r}")
 
 
