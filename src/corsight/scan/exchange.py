@@ -280,8 +280,9 @@ async def send_fetch(transport: Transport, target: Target, probe: Probe) -> Outc
         outcome.exposed = verdict.exposed_headers
     if probe.kind == "get" and outcome.net_error is None:
         if outcome.with_credentials or verdict.cors_error in SAME_WITHOUT_CREDENTIALS:
-            # What the credentialed fetch proved holds without credentials too (checks
-            # without credentials are a subset; tests/test_scan_units.py holds the model to it).
+            # What the credentialed fetch proved holds without credentials too: every check is
+            # as strict or less without them, and the model names the refusals credentials
+            # cannot cause (tests/test_browser_credentials.py holds it to that).
             outcome.without_credentials = outcome.with_credentials
             outcome.omit_error = verdict.cors_error
         else:
