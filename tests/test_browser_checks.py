@@ -12,7 +12,6 @@ from corsight.browser.checks import (
     cors_check,
     evaluate_preflight,
     exposed_header_names,
-    parse_list,
     parse_max_age,
 )
 
@@ -203,12 +202,6 @@ def test_authorization_and_wildcard() -> None:
 def test_unparsable_lists(name: str, value: str, kind: CorsError) -> None:
     failure, _, _ = evaluate_preflight(pre("PUT", {"x-a": "1"}), 200, [*acao(O), (name, value)], O)
     assert failure is not None and failure.kind is kind
-
-
-def test_parse_list() -> None:
-    assert parse_list(" PUT ,, DELETE,") == (["PUT", "DELETE"], None)
-    assert parse_list("a b") == ([], "a b")
-    assert parse_list(None) == ([], None)
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,9 @@ cross-origin request and the server's answers. Pure Python, no I/O, no dependenc
 - :mod:`~corsight.browser.cache` — the preflight cache
 - :mod:`~corsight.browser.messages` — error kinds and the exact Chrome/Firefox console texts
 - :mod:`~corsight.browser.fetch` — the sans-IO driver tying them together
+- :mod:`~corsight.browser.wire` — the header lines Chromium adds, and its ``net::ERR_…`` for
+  requests that got no HTTP response
+- :mod:`~corsight.browser.private_network` — the Private Network Access preflight and grant
 """
 
 from corsight.browser.cache import PreflightCache
@@ -30,6 +33,7 @@ from corsight.browser.request import (
     prepare_request,
 )
 from corsight.browser.urls import Origin, URLError, parse_origin
+from corsight.browser.wire import NetworkFailure, net_error, wire_headers
 from corsight.httpsyntax import normalize_method
 
 __all__ = [
@@ -38,6 +42,7 @@ __all__ = [
     "Exchange",
     "Fetch",
     "NetError",
+    "NetworkFailure",
     "Origin",
     "Outgoing",
     "PreflightCache",
@@ -57,8 +62,10 @@ __all__ = [
     "is_cors_safelisted_request_header",
     "is_forbidden_request_header",
     "needs_preflight",
+    "net_error",
     "normalize_method",
     "parse_origin",
     "prepare_request",
     "simulate",
+    "wire_headers",
 ]

@@ -8,14 +8,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from corsight.browser.header_order import preflight_check_order
 from corsight.browser.messages import CorsError
 from corsight.browser.request import Request, is_cors_safelisted_method
 from corsight.browser.urls import URLError, canonical_url
-from corsight.httpsyntax import is_token
+from corsight.httpsyntax import parse_token_list
 
 HeaderList = Sequence[tuple[str, str]]
+
+# The old name, for corsight/check.py until the merge that moves it imports
+# corsight.httpsyntax.parse_token_list (then delete this line).
+parse_list = parse_token_list
 
 SAFELISTED_RESPONSE_HEADERS = frozenset(
     {
@@ -69,22 +74,6 @@ def get_header(headers: HeaderList, name: str) -> str | None:
     """The value the browser sees: all lines joined by ``", "`` (None when absent)."""
     lines = header_lines(headers, name)
     return ", ".join(lines) if lines else None
-
-
-def parse_list(value: str | None) -> tuple[list[str], str | None]:
-    """Parse a ``#token`` list as Chromium does: split on commas, trim tab/space, skip empty
-    items, every item must be a token. Returns (items, first bad item or None)."""
-    if value is None:
-        return [], None
-    items: list[str] = []
-    for raw in value.split(","):
-        item = raw.strip("\t ")
-        if not item:
-            continue
-        if not is_token(item):
-            return [], item
-        items.append(item)
-    return items, None
 
 
 def is_redirect(status: int, headers: HeaderList) -> bool:
@@ -232,6 +221,15 @@ class PreflightResult:
         return None
 
 
+class PreflightEvaluation(NamedTuple):
+    """The preflight checks' outcome: the first failure (None when all passed), every check
+    applied, and what the passing preflight allowed (None when one failed)."""
+
+    failure: Failure | None
+    checks: list[Check]
+    result: PreflightResult | None
+
+
 def evaluate_preflight(
     request: Request,
     status: int,
@@ -240,13 +238,13 @@ def evaluate_preflight(
     *,
     authorization_covered_by_wildcard: bool = True,
     max_age_cap: int = CHROMIUM_MAX_AGE,
-) -> tuple[Failure | None, list[Check], PreflightResult | None]:
+) -> PreflightEvaluation:
     """The preflight checks in Chromium's order: redirect, CORS check (with the actual
     request's credentials mode), ok status, ACAM/ACAH syntax, method, headers."""
     checks: list[Check] = []
     if is_redirect(status, headers):
         checks.append(Check("redirect", False, f"the preflight was answered with a {status} redirect"))
-        return Failure(CorsError.PREFLIGHT_DISALLOWED_REDIRECT), checks, None
+        return PreflightEvaluation(Failure(CorsError.PREFLIGHT_DISALLOWED_REDIRECT), checks, None)
     checks.append(Check("redirect", True, "not a redirect"))
     failure, cors_checks = cors_check(
         headers, serialized_origin, credentials_included=request.credentials_included
@@ -254,21 +252,21 @@ def evaluate_preflight(
     checks.extend(cors_checks)
     if failure is not None:
         pre = Failure(failure.kind.preflight_variant, failure.hint, failure.firefox_arg)
-        return pre, checks, None
+        return PreflightEvaluation(pre, checks, None)
     if status not in OK_STATUSES:
         checks.append(Check("ok-status", False, f"status {status} is not in 200-299"))
-        return Failure(CorsError.PREFLIGHT_INVALID_STATUS, "", str(status)), checks, None
+        return PreflightEvaluation(Failure(CorsError.PREFLIGHT_INVALID_STATUS, "", str(status)), checks, None)
     checks.append(Check("ok-status", True, f"status {status}"))
-    methods, bad_method = parse_list(get_header(headers, "access-control-allow-methods"))
+    methods, bad_method = parse_token_list(get_header(headers, "access-control-allow-methods"))
     if bad_method is not None:
         checks.append(Check("allow-methods-syntax", False, f"{bad_method!r} is not a token"))
         failure = Failure(CorsError.INVALID_ALLOW_METHODS_PREFLIGHT_RESPONSE, "", bad_method)
-        return failure, checks, None
-    allow_headers, bad_header = parse_list(get_header(headers, "access-control-allow-headers"))
+        return PreflightEvaluation(failure, checks, None)
+    allow_headers, bad_header = parse_token_list(get_header(headers, "access-control-allow-headers"))
     if bad_header is not None:
         checks.append(Check("allow-headers-syntax", False, f"{bad_header!r} is not a token"))
         failure = Failure(CorsError.INVALID_ALLOW_HEADERS_PREFLIGHT_RESPONSE, "", bad_header)
-        return failure, checks, None
+        return PreflightEvaluation(failure, checks, None)
     result = PreflightResult(
         methods=frozenset(methods),
         headers=frozenset(h.lower() for h in allow_headers),
@@ -288,7 +286,7 @@ def evaluate_preflight(
                 + ")",
             )
         )
-        return failure, checks, None
+        return PreflightEvaluation(failure, checks, None)
     checks.append(Check("method", True, _method_detail(request.method, result)))
     failure = result.header_failure(
         request, authorization_covered_by_wildcard=authorization_covered_by_wildcard
@@ -305,7 +303,7 @@ def evaluate_preflight(
                 + ")",
             )
         )
-        return failure, checks, None
+        return PreflightEvaluation(failure, checks, None)
     detail = "allowed: " + ", ".join(unsafe) if unsafe else "no header needs permission"
     checks.append(Check("headers", True, detail))
     if (
@@ -322,7 +320,7 @@ def evaluate_preflight(
                 " browsers are moving to it: list 'authorization' explicitly",
             )
         )
-    return None, checks, result
+    return PreflightEvaluation(None, checks, result)
 
 
 def _method_detail(method: str, result: PreflightResult) -> str:
@@ -344,7 +342,7 @@ def exposed_header_names(headers: HeaderList, *, credentials_included: bool) -> 
     as a token list exposes nothing extra.
     """
     present = {n.lower() for n, _ in headers}
-    items, bad = parse_list(get_header(headers, "access-control-expose-headers"))
+    items, bad = parse_token_list(get_header(headers, "access-control-expose-headers"))
     exposed = {i.lower() for i in items} if bad is None else set()
     if "*" in exposed and not credentials_included:
         exposed = set(present)

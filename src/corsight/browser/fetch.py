@@ -102,6 +102,22 @@ class Exchange:
             else {"status": response.status, "headers": [[n, v] for n, v in response.headers]},
         }
 
+    @property
+    def kind(self) -> Kind:
+        return self.request.kind
+
+    @property
+    def method(self) -> str:
+        return self.request.method
+
+    @property
+    def url(self) -> str:
+        return self.request.url
+
+    @property
+    def status(self) -> int | None:
+        return None if self.response is None else self.response.status
+
 
 @dataclass(frozen=True)
 class Verdict:

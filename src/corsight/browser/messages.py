@@ -3,10 +3,10 @@
 This module is the one place that holds message data: Chromium's CORS error kinds
 (``network::mojom::CorsError``) with the detail strings of Chromium 156, the request-level
 TypeErrors Blink throws, the non-CORS network failures, and the Firefox ``security.properties``
-texts that correspond to each kind. Rendering follows Chromium's
-``GetErrorStringForConsoleMessage``: the ``Access to fetch at …`` frame, the ``(redirected
-from …)`` part, the preflight prefix for the errors Chromium counts as preflight errors, and
-hints escaped as ``\\uXXXX`` outside printable ASCII.
+texts that correspond to each kind; also which kinds the credentials mode can cause. Rendering
+follows Chromium's ``GetErrorStringForConsoleMessage``: the ``Access to fetch at …`` frame, the
+``(redirected from …)`` part, the preflight prefix for the errors Chromium counts as preflight
+errors, and hints escaped as ``\\uXXXX`` outside printable ASCII.
 """
 
 from __future__ import annotations
@@ -83,6 +83,23 @@ _TO_PREFLIGHT = {
     CorsError.ALLOW_ORIGIN_MISMATCH: CorsError.PREFLIGHT_ALLOW_ORIGIN_MISMATCH,
     CorsError.INVALID_ALLOW_CREDENTIALS: CorsError.PREFLIGHT_INVALID_ALLOW_CREDENTIALS,
 }
+
+# The checks that read the request's credentials mode: '*' in Allow-Origin, Allow-Methods and
+# Allow-Headers counts only without credentials, and Allow-Credentials is read only with them.
+_READ_CREDENTIALS_MODE = frozenset(
+    {
+        CorsError.WILDCARD_ORIGIN_NOT_ALLOWED,
+        CorsError.PREFLIGHT_WILDCARD_ORIGIN_NOT_ALLOWED,
+        CorsError.INVALID_ALLOW_CREDENTIALS,
+        CorsError.PREFLIGHT_INVALID_ALLOW_CREDENTIALS,
+        CorsError.METHOD_DISALLOWED_BY_PREFLIGHT_RESPONSE,
+        CorsError.HEADER_DISALLOWED_BY_PREFLIGHT_RESPONSE,
+    }
+)
+#: Refusals that the credentials mode does not enter into. Every check is as strict or less
+#: without credentials, so the same fetch with credentials ``omit`` takes the same steps and
+#: fails with the same error (tests/test_browser_credentials.py holds the model to it).
+SAME_WITHOUT_CREDENTIALS = frozenset(CorsError) - _READ_CREDENTIALS_MODE
 
 # Appended for fetch() (not XHR) after the three "bad value" Allow-Origin details. Chromium up to
 # M132 also suggested mode 'no-cors' here and after the missing-header detail; 156 does not.

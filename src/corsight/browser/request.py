@@ -20,7 +20,7 @@ from corsight.browser.messages import (
     invalid_method_message,
 )
 from corsight.browser.urls import Origin, canonical_url, parse_origin
-from corsight.httpsyntax import is_forbidden_method, is_token, normalize_method
+from corsight.httpsyntax import is_forbidden_method, is_token, normalize_method, split_header_values
 
 Credentials = Literal["omit", "same-origin", "include"]
 BodyKind = Literal["none", "bytes", "stream"]
@@ -112,35 +112,6 @@ def is_header_value(value: str) -> bool:
         and not any(c in value for c in "\x00\r\n")
         and all(ord(c) <= 0xFF for c in value)
     )
-
-
-def split_header_values(value: str) -> list[str]:
-    """Fetch's "getting, decoding, and splitting": split on commas outside quoted strings,
-    strip HTTP tab/space."""
-    values: list[str] = []
-    current: list[str] = []
-    quoted = False
-    i = 0
-    while i < len(value):
-        c = value[i]
-        if quoted:
-            current.append(c)
-            if c == "\\" and i + 1 < len(value):
-                current.append(value[i + 1])
-                i += 1
-            elif c == '"':
-                quoted = False
-        elif c == '"':
-            quoted = True
-            current.append(c)
-        elif c == ",":
-            values.append("".join(current).strip("\t "))
-            current = []
-        else:
-            current.append(c)
-        i += 1
-    values.append("".join(current).strip("\t "))
-    return values
 
 
 def is_forbidden_request_header(name: str, value: str) -> bool:
@@ -426,12 +397,17 @@ def access_control_request_headers(request: Request) -> str | None:
     return ",".join(names) if names else None
 
 
-def preflight_headers(request: Request, serialized_origin: str) -> list[tuple[str, str]]:
-    """The CORS headers of the preflight, in Chromium's order. The request carries no
-    credentials. (Chromium also sends Sec-Fetch-*, Referer and User-Agent.)"""
+def preflight_headers(
+    request: Request, serialized_origin: str, *, private_network: bool = False
+) -> list[tuple[str, str]]:
+    """The CORS headers of the preflight, in Chromium's order; ``private_network`` asks for
+    the Private Network Access grant too. The request carries no credentials. (Chromium also
+    sends Sec-Fetch-*, see :mod:`~corsight.browser.wire`, Referer and User-Agent.)"""
     headers = [("Accept", "*/*"), ("Access-Control-Request-Method", request.method)]
     acrh = access_control_request_headers(request)
     if acrh is not None:
         headers.append(("Access-Control-Request-Headers", acrh))
+    if private_network:
+        headers.append(("Access-Control-Request-Private-Network", "true"))
     headers.append(("Origin", serialized_origin))
     return headers

@@ -15,9 +15,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from corsight.browser import (
-    CorsError,
+    Exchange,
     Fetch,
-    NetError,
     Origin,
     Outgoing,
     PreflightCache,
@@ -26,53 +25,32 @@ from corsight.browser import (
     URLError,
     Verdict,
     cors_check,
-    evaluate_preflight,
     exposed_header_names,
     parse_origin,
     prepare_request,
     simulate,
+    wire_headers,
 )
-from corsight.browser.checks import get_header
+from corsight.browser.messages import SAME_WITHOUT_CREDENTIALS, CorsError, NetError
+from corsight.browser.private_network import (
+    evaluate_private_network_preflight,
+    private_network_preflight,
+)
 from corsight.scan.probes import Probe
 from corsight.scan.target import Target, registrable_domain
 from corsight.scan.transport import Answer, Headers, NetFailure, Transport
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# Refusals whose reason credentials do not enter into: the Allow-Origin value is absent, not
-# one value, malformed or another origin. Replaying the fetch without credentials ends the same.
-SAME_WITHOUT_CREDENTIALS = frozenset(
-    {
-        CorsError.MISSING_ALLOW_ORIGIN_HEADER,
-        CorsError.MULTIPLE_ALLOW_ORIGIN_VALUES,
-        CorsError.INVALID_ALLOW_ORIGIN_VALUE,
-        CorsError.ALLOW_ORIGIN_MISMATCH,
-    }
-)
 MAX_REDIRECTS = 5
 
 
-@dataclass(frozen=True)
-class Hop:
-    """One request sent and what came back (for the report's evidence)."""
-
-    kind: str
-    method: str
-    url: str
-    sent: Headers
-    status: int | None
-    headers: Headers
-    error: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "method": self.method,
-            "url": self.url,
-            "request_headers": [[n, v] for n, v in self.sent],
-            "status": self.status,
-            "response_headers": [[n, v] for n, v in self.headers],
-            "error": self.error,
-        }
+def _evidence(
+    step: Outgoing, sent: Headers, response: Response | None = None, error: str | None = None
+) -> Exchange:
+    """The evidence of one request: the model's exchange record, holding the header lines as
+    they went on the wire (the transport's Host and User-Agent included)."""
+    request = Outgoing(step.kind, step.method, step.url, sent, credentials=step.credentials)
+    return Exchange(request, response, error)
 
 
 @dataclass
@@ -80,7 +58,7 @@ class Outcome:
     """What a probe found: the model's verdicts and the evidence."""
 
     probe: Probe
-    hops: list[Hop] = field(default_factory=list)
+    hops: list[Exchange] = field(default_factory=list)
     with_credentials: bool = False
     without_credentials: bool = False
     include_error: CorsError | None = None
@@ -94,8 +72,9 @@ class Outcome:
     requests: int = 0  # sent on the wire for this probe, retries and redirects included
 
     @property
-    def evidence(self) -> Hop | None:
-        """The hop that proves the outcome: the preflight for preflight probes, else the last."""
+    def evidence(self) -> Exchange | None:
+        """The exchange that proves the outcome: the preflight for preflight probes, else the
+        last."""
         if self.probe.kind == "preflight":
             for hop in self.hops:
                 if hop.kind == "preflight":
@@ -110,7 +89,7 @@ class Outcome:
     @property
     def headers(self) -> Headers:
         hop = self.evidence
-        return hop.headers if hop else ()
+        return hop.response.headers if hop and hop.response else ()
 
     @property
     def origin_trusted(self) -> bool:
@@ -136,13 +115,6 @@ def page_origin(text: str) -> Origin:
         return Origin(parts.scheme.lower(), (parts.hostname or "").lower(), parts.port)
 
 
-def _wire(step_headers: Headers) -> list[tuple[str, str]]:
-    headers = list(step_headers)
-    if not any(n.lower() == "accept" for n, _ in headers):
-        headers.insert(0, ("Accept", "*/*"))
-    return [*headers, ("Sec-Fetch-Mode", "cors"), ("Sec-Fetch-Dest", "empty")]
-
-
 def _same_site(target: Target, url: str) -> bool:
     host = (urlsplit(url).hostname or "").lower()
     if host == target.host:
@@ -158,19 +130,19 @@ def _failure(outcome: Outcome, exc: NetFailure) -> Outcome:
 
 
 async def send_direct(transport: Transport, target: Target, probe: Probe) -> Outcome:
-    """A plain GET with the probe's Origin (or none), judged with the model's CORS check as if
-    a page of that origin had made it. Used for the baseline and the trusted candidates."""
+    """A plain GET with the probe's Origin (or none: a same-origin fetch), judged with the
+    model's CORS check as if a page of that origin had made it. Used for the baseline and the
+    trusted candidates."""
     outcome = Outcome(probe)
-    headers: list[tuple[str, str]] = [("Accept", "*/*")]
-    if probe.origin is not None:
-        headers.append(("Origin", probe.origin))
+    step = Outgoing("actual", "GET", target.url, () if probe.origin is None else (("Origin", probe.origin),))
+    wire = wire_headers(step)
     try:
-        answer = await transport.send("GET", target.url, headers)
+        answer = await transport.send("GET", target.url, wire)
     except NetFailure as exc:
-        outcome.hops.append(Hop("actual", "GET", target.url, tuple(headers), None, (), exc.detail))
+        outcome.hops.append(_evidence(step, tuple(wire), error=exc.detail))
         return _failure(outcome, exc)
     outcome.requests += answer.attempts
-    outcome.hops.append(Hop("actual", "GET", target.url, answer.sent, answer.status, answer.headers))
+    outcome.hops.append(_evidence(step, answer.sent, Response(answer.status, answer.headers)))
     if probe.origin is not None:
         inc, _ = cors_check(answer.headers, probe.origin, credentials_included=True)
         omit, _ = cors_check(answer.headers, probe.origin, credentials_included=False)
@@ -252,7 +224,8 @@ async def send_fetch(transport: Transport, target: Target, probe: Probe) -> Outc
             judgement = _JUDGED.get((*shape, early.status, early.headers))
             if judgement is not None:
                 outcome.requests += early.attempts
-                outcome.hops.append(Hop("actual", "GET", target.url, early.sent, early.status, early.headers))
+                first_step = Outgoing("actual", "GET", target.url, (), credentials=True)
+                outcome.hops.append(_evidence(first_step, early.sent, Response(early.status, early.headers)))
                 return _judged(outcome, judgement)
     request = _request(target, probe, "include")
     fetch = Fetch(request, cache=PreflightCache())
@@ -261,8 +234,8 @@ async def send_fetch(transport: Transport, target: Target, probe: Probe) -> Outc
     if shape is not None and isinstance(step, Outgoing) and step.kind == "actual" and step.url == target.url:
         if len(_FIRST) >= MAX_JUDGED:
             _FIRST.clear()
-        first = _FIRST.setdefault(shape, _wire(step.headers))
-        if early is not None and first != _wire(step.headers):  # pragma: no cover - defensive
+        first = _FIRST.setdefault(shape, wire_headers(step))
+        if early is not None and first != wire_headers(step):  # pragma: no cover - defensive
             outcome.requests += early.attempts
             early = None  # not what the model sends now: send that instead
     stopped_before_actual = False
@@ -276,7 +249,7 @@ async def send_fetch(transport: Transport, target: Target, probe: Probe) -> Outc
             outcome.note = f"redirect to {step.url} not followed (outside the target's site)"
             step = fetch.stop(outcome.note)
             break
-        wire = _wire(step.headers)
+        wire = wire_headers(step)
         try:
             if early is not None:  # the first request, already sent with these same headers
                 answer, early = early, None
@@ -285,13 +258,13 @@ async def send_fetch(transport: Transport, target: Target, probe: Probe) -> Outc
             else:
                 answer = await transport.send(step.method, step.url, wire)
         except NetFailure as exc:
-            outcome.hops.append(Hop(step.kind, step.method, step.url, tuple(wire), None, (), exc.detail))
+            outcome.hops.append(_evidence(step, tuple(wire), error=exc.detail))
             _failure(outcome, exc)
             step = fetch.network_error(exc.kind, exc.detail)
             break
         outcome.requests += answer.attempts
-        outcome.hops.append(Hop(step.kind, step.method, step.url, answer.sent, answer.status, answer.headers))
         response = Response(answer.status, answer.headers)  # already a tuple of str pairs
+        outcome.hops.append(_evidence(step, answer.sent, response))
         answers[(step.method, step.url)] = response
         if shape is not None and step.kind == "actual" and len(outcome.hops) == 1:
             settled = (*shape, answer.status, answer.headers)
@@ -307,8 +280,9 @@ async def send_fetch(transport: Transport, target: Target, probe: Probe) -> Outc
         outcome.exposed = verdict.exposed_headers
     if probe.kind == "get" and outcome.net_error is None:
         if outcome.with_credentials or verdict.cors_error in SAME_WITHOUT_CREDENTIALS:
-            # What the credentialed fetch proved holds without credentials too (checks
-            # without credentials are a subset; tests/test_scan_units.py holds the model to it).
+            # What the credentialed fetch proved holds without credentials too: every check is
+            # as strict or less without them, and the model names the refusals credentials
+            # cannot cause (tests/test_browser_credentials.py holds it to that).
             outcome.without_credentials = outcome.with_credentials
             outcome.omit_error = verdict.cors_error
         else:
@@ -334,36 +308,30 @@ async def send_fetch(transport: Transport, target: Target, probe: Probe) -> Outc
 
 async def send_pna(transport: Transport, target: Target, probe: Probe) -> Outcome:
     """A private-network preflight (as Chromium sends before a public page reaches a private
-    address), judged with the model's preflight checks; the grant header is read here."""
+    address), judged by the model with and without credentials."""
     assert probe.origin is not None
     outcome = Outcome(probe)
-    headers = [
-        ("Accept", "*/*"),
-        ("Access-Control-Request-Method", "GET"),
-        ("Access-Control-Request-Private-Network", "true"),
-        ("Origin", probe.origin),
-        ("Sec-Fetch-Mode", "cors"),
-    ]
+    step = private_network_preflight(_request(target, probe, "include"), probe.origin)
+    wire = wire_headers(step)
     try:
-        answer = await transport.send("OPTIONS", target.url, headers)
+        answer = await transport.send(step.method, step.url, wire)
     except NetFailure as exc:
-        outcome.hops.append(Hop("preflight", "OPTIONS", target.url, tuple(headers), None, (), exc.detail))
+        outcome.hops.append(_evidence(step, tuple(wire), error=exc.detail))
         return _failure(outcome, exc)
     outcome.requests += answer.attempts
-    outcome.hops.append(Hop("preflight", "OPTIONS", target.url, answer.sent, answer.status, answer.headers))
-    for credentials in ("include", "omit"):
-        failure, _, _ = evaluate_preflight(
+    outcome.hops.append(_evidence(step, answer.sent, Response(answer.status, answer.headers)))
+    include, omit = (
+        evaluate_private_network_preflight(
             _request(target, probe, credentials), answer.status, answer.headers, probe.origin
         )
-        if credentials == "include":
-            outcome.with_credentials = failure is None
-            outcome.include_error = failure.kind if failure else None
-        else:
-            outcome.without_credentials = failure is None
-            outcome.omit_error = failure.kind if failure else None
+        for credentials in ("include", "omit")
+    )
+    outcome.with_credentials = include.failure is None
+    outcome.include_error = include.failure.kind if include.failure else None
+    outcome.without_credentials = omit.failure is None
+    outcome.omit_error = omit.failure.kind if omit.failure else None
+    outcome.pna_granted = include.granted
     outcome.preflight_passed = outcome.with_credentials or outcome.without_credentials
-    # TODO(browser model): Private Network Access is not modelled yet; this reads the grant.
-    outcome.pna_granted = get_header(answer.headers, "access-control-allow-private-network") == "true"
     return outcome
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from corsight.browser import CorsError
 from corsight.browser.checks import get_header
+from corsight.httpsyntax import varies_on
 from corsight.scan.classes import CLASSES, ORIGIN_CLASSES, MisconfigClass
 from corsight.scan.exchange import Outcome
 from corsight.scan.severity import Severity, rate
@@ -68,7 +69,7 @@ class Finding:
                 "label": probe.label,
                 "method": hop.method if hop else probe.method,
                 "url": hop.url if hop else self.url,
-                "request_headers": [[n, v] for n, v in hop.sent] if hop else [],
+                "request_headers": [[n, v] for n, v in hop.request.headers] if hop else [],
             },
             "response": {
                 "status": hop.status if hop else None,
@@ -168,13 +169,6 @@ def _first(outcomes: Iterable[Outcome], test: Any) -> Outcome | None:
     return next((o for o in outcomes if test(o)), None)
 
 
-def _varies_on_origin(value: str | None) -> bool:
-    if value is None:
-        return False
-    tokens = {t.strip().lower() for t in value.split(",")}
-    return "origin" in tokens or "*" in tokens
-
-
 def _cacheable(outcome: Outcome) -> bool:
     status = outcome.status
     cache_control = (get_header(outcome.headers, "cache-control") or "").lower()
@@ -241,7 +235,7 @@ def _passive_findings(
         )
     if dynamic:
         unvaried = _first(
-            gets, lambda o: not _varies_on_origin(get_header(o.headers, "vary")) and _cacheable(o)
+            gets, lambda o: not varies_on(get_header(o.headers, "vary"), "origin") and _cacheable(o)
         )
         if unvaried is not None:
             other = _first(

@@ -48,7 +48,7 @@ def render(report: ScanReport, console: Console, *, details: bool = True) -> Non
             console.print(styled("  {}", f.explanation))
             hop = f.outcome.evidence
             if hop is not None:
-                origin = next((v for n, v in hop.sent if n.lower() == "origin"), None)
+                origin = next((v for n, v in hop.request.headers if n.lower() == "origin"), None)
                 console.print(styled("  > {} with Origin: {}", hop.method, origin))
                 console.print(styled("  < {}", hop.status))
                 for name, value in f.evidence_headers():

@@ -22,11 +22,11 @@ import ssl
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import cast
+from typing import NamedTuple, cast
 from urllib.parse import urlsplit
 
-from corsight.browser import NetError
-from corsight.httpsyntax import TOKEN_CHARS, is_token
+from corsight.browser.wire import NetworkFailure, net_error
+from corsight.httpsyntax import TOKEN_CHARS, is_token, split_list
 
 USER_AGENT = "corsight-scan/0.1 (CORS misconfiguration scanner)"
 Headers = tuple[tuple[str, str], ...]
@@ -34,7 +34,6 @@ MAX_DRAINED_BODY = 256 * 1024
 MAX_HEAD = 64 * 1024
 MAX_CHUNK_LINE = 4096
 NO_BODY_STATUSES = frozenset({204, 304})
-_TOKEN_CHARS = frozenset(b"!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 
 
 class ResolveError(ValueError):
@@ -65,40 +64,54 @@ class Answer:
 
 
 class NetFailure(Exception):
-    """No usable HTTP response (after retries)."""
+    """No usable HTTP response (after retries): what happened, and the ``net::ERR_…`` the
+    browser model says Chromium reports for it (``kind``)."""
 
-    def __init__(self, kind: NetError, detail: str, retry: bool = False, attempts: int = 1) -> None:
+    def __init__(self, failure: NetworkFailure, detail: str, attempts: int = 1) -> None:
         super().__init__(detail)
-        self.kind = kind
+        self.failure = failure
+        self.kind = net_error(failure)
         self.detail = detail
-        self.retry = retry
+        self.retry = failure in RETRIED
         self.attempts = attempts
 
 
+#: Failures worth sending again: the next attempt may find the server up and answering.
+RETRIED = frozenset(
+    {
+        NetworkFailure.CONNECTION_REFUSED,
+        NetworkFailure.CONNECT_FAILED,
+        NetworkFailure.TIMED_OUT,
+        NetworkFailure.CONNECTION_RESET,
+    }
+)
+
+
 def classify(exc: BaseException) -> NetFailure:
-    """The failure (kind, detail, worth retrying) for an exception raised while connecting."""
+    """The failure (what happened, detail) for an exception raised while connecting."""
     if isinstance(exc, NetFailure):
         return exc
     if isinstance(exc, ssl.SSLCertVerificationError):
-        return NetFailure(NetError.CERT_INVALID, f"TLS certificate not trusted ({exc.verify_message})")
+        detail = f"TLS certificate not trusted ({exc.verify_message})"
+        return NetFailure(NetworkFailure.TLS_CERTIFICATE_INVALID, detail)
     if isinstance(exc, ssl.SSLError):
-        return NetFailure(NetError.SSL_PROTOCOL_ERROR, f"TLS failure ({exc.reason or exc})")
+        return NetFailure(NetworkFailure.TLS_FAILED, f"TLS failure ({exc.reason or exc})")
     if isinstance(exc, (asyncio.TimeoutError, TimeoutError)):
-        return NetFailure(NetError.TIMED_OUT, "timed out", retry=True)
+        return NetFailure(NetworkFailure.TIMED_OUT, "timed out")
     text = str(exc) or exc.__class__.__name__
     if isinstance(exc, socket.gaierror):
-        return NetFailure(NetError.NAME_NOT_RESOLVED, f"host not found ({text})")
+        return NetFailure(NetworkFailure.NAME_NOT_RESOLVED, f"host not found ({text})")
     if isinstance(exc, ConnectionRefusedError):
-        return NetFailure(NetError.CONNECTION_REFUSED, "connection refused", retry=True)
+        return NetFailure(NetworkFailure.CONNECTION_REFUSED, "connection refused")
     if isinstance(exc, (ConnectionResetError, ConnectionAbortedError, BrokenPipeError)):
-        return NetFailure(NetError.CONNECTION_RESET, f"connection reset ({text})", retry=True)
+        return NetFailure(NetworkFailure.CONNECTION_RESET, f"connection reset ({text})")
     if isinstance(exc, OSError):
-        return NetFailure(NetError.CONNECTION_REFUSED, f"cannot connect ({text})", retry=True)
-    return NetFailure(NetError.FAILED, text)
+        return NetFailure(NetworkFailure.CONNECT_FAILED, f"cannot connect ({text})")
+    return NetFailure(NetworkFailure.OTHER, text)
 
 
 def _invalid(detail: str) -> NetFailure:
-    return NetFailure(NetError.INVALID_HTTP_RESPONSE, f"not a valid HTTP response ({detail})")
+    return NetFailure(NetworkFailure.INVALID_RESPONSE, f"not a valid HTTP response ({detail})")
 
 
 class _Stale(Exception):
@@ -185,11 +198,13 @@ class _Connection(asyncio.Protocol):
         if not self._in_head:
             self._finish()  # a body read until the close, or cut short: the head is what counts
         elif not self._got_bytes:
-            closed = NetFailure(NetError.CONNECTION_RESET, "closed without a response", retry=True)
+            # Chromium calls this an empty response; the scanner has always reported (and
+            # tests/test_scan_transport.py pins) a reset, which the stale case below shares.
+            closed = NetFailure(NetworkFailure.CONNECTION_RESET, "closed without a response")
             self._fail(_Stale() if self._reused else closed)
         else:
             cut = "closed in the middle of the response head"
-            self._fail(NetFailure(NetError.CONNECTION_RESET, cut, retry=True))
+            self._fail(NetFailure(NetworkFailure.CONNECTION_RESET, cut))
 
     # --- the exchange ------------------------------------------------------------------------------
 
@@ -231,7 +246,7 @@ class _Connection(asyncio.Protocol):
             self._timer = self._loop.call_at(due, self._on_timer)
             return
         if self._in_head:
-            self._fail(NetFailure(NetError.TIMED_OUT, "timed out", retry=True))
+            self._fail(NetFailure(NetworkFailure.TIMED_OUT, "timed out"))
         else:
             self._keep_alive = False  # a body that drips: the head is all we need
             self._finish()
@@ -317,7 +332,7 @@ class _Connection(asyncio.Protocol):
             elif lower == "transfer-encoding":
                 transfer = value.lower()
             elif lower == "connection":  # a set, not a growing string: many lines stay linear
-                tokens.update(t.strip() for t in value.lower().split(","))
+                tokens.update(split_list(value.lower()))
         self._keep_alive = ("keep-alive" in tokens) if http10 else ("close" not in tokens)
         self._drained = 0
         if status == 101:
@@ -326,7 +341,7 @@ class _Connection(asyncio.Protocol):
         elif self._head_request or status in NO_BODY_STATUSES:
             self._framing, self._remaining = _LENGTH, 0
         elif transfer:
-            if transfer.rsplit(",", 1)[-1].strip() == "chunked":
+            if split_list(transfer)[-1:] == ["chunked"]:
                 self._framing, self._chunk_state = _CHUNKED, _SIZE
             else:
                 self._framing, self._keep_alive = _UNTIL_CLOSE, False
@@ -440,8 +455,14 @@ def _blank_line(buffer: bytearray, position: int) -> tuple[int, int]:
     return -1, -1
 
 
-def _parse_head(head: bytes) -> tuple[int, Headers, bool]:
-    """(status, header lines, HTTP/1.0) from a response head without its blank line.
+class ResponseHead(NamedTuple):
+    status: int
+    headers: Headers
+    http10: bool  # HTTP/1.0 (keep-alive only when asked for)
+
+
+def _parse_head(head: bytes) -> ResponseHead:
+    """The status, header lines and version of a response head without its blank line.
 
     No regular expression and no work per byte in Python: the head is split into lines once,
     folded lines are joined once, and names are checked in one C-level strip over all of them,
@@ -467,7 +488,7 @@ def _parse_head(head: bytes) -> tuple[int, Headers, bool]:
         )
         raise _invalid(f"header line {bad[:60]!r}")
     headers = tuple([(name, value.strip(" \t")) for name, _, value in fields])
-    return int(code), headers, parts[0] == "HTTP/1.0"
+    return ResponseHead(int(code), headers, parts[0] == "HTTP/1.0")
 
 
 def _unfold(lines: list[str]) -> list[str]:
@@ -509,7 +530,16 @@ def _ssl_context(verify: bool | str) -> ssl.SSLContext:
     return context
 
 
-def _address(url: str) -> tuple[tuple[str, str, int], str, bytes]:
+class Address(NamedTuple):
+    """Where a URL's request goes: the connection pool's key (scheme, host, port), the Host
+    header and the request target."""
+
+    key: tuple[str, str, int]
+    authority: str
+    target: bytes
+
+
+def _address(url: str) -> Address:
     """The pool key, the Host header and the request target of an http(s) URL."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
@@ -524,11 +554,11 @@ def _address(url: str) -> tuple[tuple[str, str, int], str, bytes]:
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     if any(c in target for c in " \r\n"):
         raise ValueError(f"cannot send {target!r}")
-    return (scheme, host, port), authority if default else f"{authority}:{port}", target.encode()
+    return Address((scheme, host, port), authority if default else f"{authority}:{port}", target.encode())
 
 
 def _check_header(name: str, value: str) -> None:
-    if not name or not _TOKEN_CHARS.issuperset(name.encode("latin-1")) or "\r" in value or "\n" in value:
+    if not is_token(name) or "\r" in value or "\n" in value:
         raise ValueError(f"invalid header {name!r}")
 
 
@@ -544,7 +574,7 @@ class Transport:
         self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
         self._open: set[_Connection] = set()
         self._ssl: ssl.SSLContext | None = None
-        self._addresses: dict[str, tuple[tuple[str, str, int], str, bytes]] = {}
+        self._addresses: dict[str, Address] = {}
         self._tokens: set[str] = set()  # methods and header names already checked
         self._extra = [(n, v) for n, v in options.headers] + [("User-Agent", USER_AGENT)]
         for name, value in self._extra:
@@ -566,7 +596,7 @@ class Transport:
             lock = self._hosts[key] = asyncio.Semaphore(max(1, self.options.per_host))
         return lock
 
-    def _address(self, url: str) -> tuple[tuple[str, str, int], str, bytes]:
+    def _address(self, url: str) -> Address:
         """The pool key, the Host header and the request target of a URL (every URL is sent
         fifty times or so: computed once)."""
         found = self._addresses.get(url)
@@ -591,7 +621,8 @@ class Transport:
                 self._tokens.add(name)
             data = f"{method} ".encode() + target + f" HTTP/1.1\r\n{lines}\r\n".encode("latin-1")
         except (ValueError, UnicodeError) as exc:
-            raise NetFailure(NetError.FAILED, f"cannot send this request ({exc})", attempts=0) from None
+            detail = f"cannot send this request ({exc})"
+            raise NetFailure(NetworkFailure.NOT_SENT, detail, attempts=0) from None
         attempts = max(0, self.options.retries) + 1
         last: NetFailure | None = None
         for attempt in range(attempts):
@@ -649,7 +680,7 @@ class Transport:
             except asyncio.CancelledError:
                 connection.close()
                 raise
-        raise NetFailure(NetError.CONNECTION_RESET, "closed without a response", retry=True)
+        raise NetFailure(NetworkFailure.CONNECTION_RESET, "closed without a response")
 
     async def _connect(
         self, key: tuple[str, str, int], idle: list[_Connection], timeout: float
