@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Literal
 
-from corsight.browser.checks import Check, HeaderList, get_header, is_redirect, parse_list
+from corsight.browser.checks import Check, HeaderList, get_header, is_redirect
 from corsight.browser.fetch import Exchange, Verdict
 from corsight.browser.messages import NET_ERROR_EXPLANATIONS, CorsError
 from corsight.browser.request import Request, RequestError, needs_preflight
@@ -28,6 +28,7 @@ from corsight.browser.requirements import (
     response_requirements,
 )
 from corsight.errors import PolicyError
+from corsight.httpsyntax import vary_names
 from corsight.policy import DEFAULT_METHODS
 
 if TYPE_CHECKING:
@@ -297,8 +298,7 @@ def _varies_on_preflight(exchange: Exchange) -> bool:
     """Whether a preflight response's Vary names Access-Control-Request-Method: the mark of a
     CORS middleware that looked at the preflight (corsight's engine answers refusals 403)."""
     assert exchange.response is not None
-    names, _ = parse_list(get_header(exchange.response.headers, "vary"))
-    return any(name.lower() == "access-control-request-method" for name in names)
+    return "access-control-request-method" in vary_names(get_header(exchange.response.headers, "vary"))
 
 
 def _tainted(verdict: Verdict) -> bool:
@@ -412,8 +412,7 @@ def _required(hop: Request, verdict: Verdict, preflighted: bool) -> tuple[Requir
     rows += _rows(on, final, hop, page, response_requirements)
     if on == "actual":
         headers = final.response.headers if final is not None and final.response is not None else ()
-        vary, _ = parse_list(get_header(headers, "vary"))
-        ok = any(name.lower() == "origin" for name in vary)
+        ok = "origin" in vary_names(get_header(headers, "vary"))
         rows.append(
             RequiredHeader("actual", "Vary", "Origin", get_header(headers, "vary"), ok, final is not None)
         )

@@ -18,10 +18,6 @@ from corsight.httpsyntax import parse_token_list
 
 HeaderList = Sequence[tuple[str, str]]
 
-# The old name, for corsight/check.py until the merge that moves it imports
-# corsight.httpsyntax.parse_token_list (then delete this line).
-parse_list = parse_token_list
-
 SAFELISTED_RESPONSE_HEADERS = frozenset(
     {
         "cache-control",

@@ -18,9 +18,9 @@ from corsight.browser.checks import (
     allow_credentials_check,
     allow_origin_check,
     get_header,
-    parse_list,
 )
 from corsight.browser.request import Request, is_cors_safelisted_method
+from corsight.httpsyntax import parse_token_list
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,8 @@ def preflight_requirements(
     names. Whether today's lists pass is the preflight check's call (``*``, case, list syntax:
     a list that does not parse fails the preflight even when nothing needs to be listed)."""
     needed = list(response_requirements(request, headers, serialized_origin))
-    methods, bad_method = parse_list(get_header(headers, "access-control-allow-methods"))
-    names, bad_name = parse_list(get_header(headers, "access-control-allow-headers"))
+    methods, bad_method = parse_token_list(get_header(headers, "access-control-allow-methods"))
+    names, bad_name = parse_token_list(get_header(headers, "access-control-allow-headers"))
     allowed = PreflightResult(
         frozenset(methods), frozenset(n.lower() for n in names), request.credentials_included, 0
     )

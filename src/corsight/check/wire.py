@@ -16,6 +16,7 @@ import httpcore
 import httpx
 
 from corsight.browser import NetError, Outgoing, Response
+from corsight.browser.wire import NetworkFailure, net_error, wire_headers
 from corsight.check.result import CheckError
 
 USER_AGENT = "corsight-check/0.1 (CORS check; like Chromium 156)"
@@ -132,16 +133,9 @@ class Wire:
         self.pool.close()
 
 
-def _wire_headers(step: Outgoing) -> list[tuple[str, str]]:
-    headers = list(step.headers)
-    if step.kind == "preflight":
-        # Chromium's order: Accept, ACRM, [ACRH], Origin, then Sec-Fetch-*.
-        headers += [("Sec-Fetch-Mode", "cors"), ("Sec-Fetch-Dest", "empty")]
-    elif not any(n.lower() == "accept" for n, _ in headers):
-        headers.insert(0, ("Accept", "*/*"))
-        headers += [("Sec-Fetch-Mode", "cors"), ("Sec-Fetch-Dest", "empty")]
-    headers.append(("User-Agent", USER_AGENT))
-    return headers
+def _headers_on_the_wire(step: Outgoing) -> list[tuple[str, str]]:
+    """The browser model's header lines for ``step``, then the User-Agent check sends."""
+    return [*wire_headers(step), ("User-Agent", USER_AGENT)]
 
 
 #: What httpcore raises when a request fails (it has no common base class).
@@ -154,42 +148,55 @@ _NET_ERRORS = (
 
 
 def _net_error(exc: Exception) -> tuple[NetError, str]:
+    """What kind of network failure ``exc`` is (httpcore's exceptions, read here), as the
+    browser model names it, and a description for the one-line error."""
+    failure, text = _failure(exc)
+    return net_error(failure), text
+
+
+def _failure(exc: Exception) -> tuple[NetworkFailure, str]:
     text = str(exc) or exc.__class__.__name__
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, ssl.SSLCertVerificationError):
-            return NetError.CERT_INVALID, f"TLS certificate not trusted ({cause.verify_message})"
+            return (
+                NetworkFailure.TLS_CERTIFICATE_INVALID,
+                f"TLS certificate not trusted ({cause.verify_message})",
+            )
         if isinstance(cause, ssl.SSLError):
-            return NetError.SSL_PROTOCOL_ERROR, f"TLS failure ({cause.reason or cause})"
+            return NetworkFailure.TLS_FAILED, f"TLS failure ({cause.reason or cause})"
         cause = cause.__cause__ or cause.__context__
     lower = text.lower()
     if isinstance(exc, httpcore.TimeoutException):
-        return NetError.TIMED_OUT, "timed out"
+        return NetworkFailure.TIMED_OUT, "timed out"
     if "ssl" in lower or "certificate" in lower or "tls" in lower:
-        return NetError.SSL_PROTOCOL_ERROR, f"TLS failure ({text})"
+        return NetworkFailure.TLS_FAILED, f"TLS failure ({text})"
     if isinstance(exc, httpcore.ConnectError):
         if "refused" in lower:
-            return NetError.CONNECTION_REFUSED, "connection refused"
+            return NetworkFailure.CONNECTION_REFUSED, "connection refused"
         if "name" in lower or "known" in lower or "resolution" in lower or "address" in lower:
-            return NetError.NAME_NOT_RESOLVED, f"host not found ({text})"
-        return NetError.CONNECTION_REFUSED, f"cannot connect ({text})"
+            return NetworkFailure.NAME_NOT_RESOLVED, f"host not found ({text})"
+        return NetworkFailure.CONNECT_FAILED, f"cannot connect ({text})"
     if isinstance(exc, httpcore.RemoteProtocolError):
         if "without sending" in lower or "disconnected" in lower:
             return (
-                NetError.EMPTY_RESPONSE,
+                NetworkFailure.EMPTY_RESPONSE,
                 "no HTTP response: the connection closed first (is this port an HTTP server?)",
             )
-        return NetError.INVALID_HTTP_RESPONSE, f"the answer is not HTTP ({text})"
+        return NetworkFailure.INVALID_RESPONSE, f"the answer is not HTTP ({text})"
     if isinstance(exc, (httpcore.ReadError, httpcore.WriteError)):
-        return NetError.CONNECTION_RESET, f"connection reset ({text})"
-    return NetError.FAILED, text
+        return NetworkFailure.CONNECTION_RESET, f"connection reset ({text})"
+    return NetworkFailure.OTHER, text
 
 
 def _send(wire: Wire, step: Outgoing) -> tuple[Response, list[tuple[str, str]]]:
     request = httpx.Request(
         step.method,
         step.url,
-        headers=[(n.encode("latin-1"), v.encode("latin-1")) for n, v in _wire_headers(step)],
+        headers=[
+            (n.encode("latin-1"), v.encode("latin-1"))
+            for n, v in [*wire_headers(step), ("User-Agent", USER_AGENT)]
+        ],
         content=step.body,
     )
     # httpx adds Host (and Content-Length for a body) as a browser does; nothing else.
