@@ -185,8 +185,8 @@ def _browser_decisions_in(path: Path) -> list[str]:
     return found
 
 
-def test_the_scanner_takes_wire_headers_and_error_codes_from_the_model() -> None:
-    files = sorted((SRC / "scan").rglob("*.py"))
-    assert len(files) > 5
+def test_the_tools_take_wire_headers_and_error_codes_from_the_model() -> None:
+    files = sorted((SRC / "scan").rglob("*.py")) + sorted((SRC / "check").rglob("*.py"))
+    assert len(files) > 8
     found = {str(f.relative_to(SRC)): lines for f in files if (lines := _browser_decisions_in(f))}
     assert found == {}
