@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Literal
 
-from corsight.browser.checks import Check, HeaderList, get_header, is_redirect
+from corsight.browser.checks import Check, get_header, is_redirect
 from corsight.browser.fetch import Exchange, Verdict
 from corsight.browser.messages import NET_ERROR_EXPLANATIONS, CorsError
 from corsight.browser.request import Request, RequestError, needs_preflight
@@ -30,6 +30,7 @@ from corsight.browser.requirements import (
 from corsight.errors import PolicyError
 from corsight.httpsyntax import vary_names
 from corsight.policy import DEFAULT_METHODS
+from corsight.types import HeaderLines
 
 if TYPE_CHECKING:
     from corsight.export import Exported
@@ -424,7 +425,7 @@ def _rows(
     exchange: Exchange | None,
     hop: Request,
     page: str,
-    requirements: Callable[[Request, HeaderList, str], tuple[HeaderRequirement, ...]],
+    requirements: Callable[[Request, HeaderLines, str], tuple[HeaderRequirement, ...]],
 ) -> list[RequiredHeader]:
     response = exchange.response if exchange is not None else None
     headers = response.headers if response is not None else ()

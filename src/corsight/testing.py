@@ -19,7 +19,7 @@ import asyncio
 import inspect
 import io
 import sys
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
@@ -36,6 +36,7 @@ from corsight.browser import (
     Verdict,
     prepare_request,
 )
+from corsight.types import HeaderInput, HeaderPair
 
 if TYPE_CHECKING:
     from corsight.diagnosis import Diagnosis
@@ -43,8 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["CorsResult", "assert_cors_allowed", "assert_cors_blocked", "cors_fetch"]
 
 Credentials = Literal["omit", "same-origin", "include"]
-HeaderInput = Mapping[str, str] | Sequence[tuple[str, str]] | None
-Send = Callable[[str, str, list[tuple[str, str]], bytes | None], Response]
+Send = Callable[[str, str, list[HeaderPair], bytes | None], Response]
 
 DEFAULT_BASE_URL = "http://testserver"
 

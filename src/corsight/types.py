@@ -26,6 +26,9 @@ RawHeaderPair = tuple[bytes, bytes]
 #: ASGI header lines, as a scope or a ``http.response.start`` message carries them.
 RawHeaders = Iterable[RawHeaderPair]
 
+#: ASGI header lines being built, in order (the proxy's filtered request and response heads).
+RawHeaderList = list[RawHeaderPair]
+
 #: ``allow_origin_callback``: is this origin allowed? ``True`` or ``False``, or an awaitable of
 #: one, which adapters that can await (ASGI, aiohttp, async Django) await.
 OriginCallback = Callable[[str], bool | Awaitable[bool]]

@@ -6,7 +6,6 @@ received) and returns outcomes that name the Chromium error kind and the hint Ch
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -15,8 +14,7 @@ from corsight.browser.messages import CorsError
 from corsight.browser.request import Request, is_cors_safelisted_method
 from corsight.browser.urls import URLError, canonical_url
 from corsight.httpsyntax import parse_token_list
-
-HeaderList = Sequence[tuple[str, str]]
+from corsight.types import HeaderLines
 
 SAFELISTED_RESPONSE_HEADERS = frozenset(
     {
@@ -61,18 +59,18 @@ class Failure:
 # --- header lists --------------------------------------------------------------------------------
 
 
-def header_lines(headers: HeaderList, name: str) -> list[str]:
+def header_lines(headers: HeaderLines, name: str) -> list[str]:
     lower = name.lower()
     return [v.strip("\t ") for n, v in headers if n.lower() == lower]
 
 
-def get_header(headers: HeaderList, name: str) -> str | None:
+def get_header(headers: HeaderLines, name: str) -> str | None:
     """The value the browser sees: all lines joined by ``", "`` (None when absent)."""
     lines = header_lines(headers, name)
     return ", ".join(lines) if lines else None
 
 
-def is_redirect(status: int, headers: HeaderList) -> bool:
+def is_redirect(status: int, headers: HeaderLines) -> bool:
     """A redirect the network stack follows: 301/302/303/307/308 with a Location (a 300 or a
     3xx without Location is just a non-ok response; verified in Chromium)."""
     return status in REDIRECT_STATUSES and bool(get_header(headers, "location"))
@@ -94,7 +92,7 @@ def _is_valid_gurl(text: str) -> bool:
 
 
 def allow_origin_check(
-    headers: HeaderList, serialized_origin: str, *, credentials_included: bool
+    headers: HeaderLines, serialized_origin: str, *, credentials_included: bool
 ) -> tuple[Failure | None, Check]:
     """Whether the response's ``Access-Control-Allow-Origin`` lets a request that sent
     ``Origin: serialized_origin`` through: the value is that origin exactly, or ``*`` without
@@ -126,7 +124,7 @@ def allow_origin_check(
     return Failure(kind, acao, acao), Check("allow-origin", False, detail)
 
 
-def allow_credentials_check(headers: HeaderList) -> tuple[Failure | None, Check]:
+def allow_credentials_check(headers: HeaderLines) -> tuple[Failure | None, Check]:
     """Whether the response lets a credentialed request through: ``Access-Control-Allow-
     Credentials`` is exactly ``true`` (case-sensitive)."""
     acac = get_header(headers, "access-control-allow-credentials")
@@ -138,7 +136,7 @@ def allow_credentials_check(headers: HeaderList) -> tuple[Failure | None, Check]
 
 
 def cors_check(
-    headers: HeaderList, serialized_origin: str, *, credentials_included: bool
+    headers: HeaderLines, serialized_origin: str, *, credentials_included: bool
 ) -> tuple[Failure | None, list[Check]]:
     """Chromium's ``CheckAccess`` on a response (actual, redirect, or preflight): the origin,
     then, for a credentialed request, the credentials."""
@@ -229,7 +227,7 @@ class PreflightEvaluation(NamedTuple):
 def evaluate_preflight(
     request: Request,
     status: int,
-    headers: HeaderList,
+    headers: HeaderLines,
     serialized_origin: str,
     *,
     authorization_covered_by_wildcard: bool = True,
@@ -330,7 +328,7 @@ def _method_detail(method: str, result: PreflightResult) -> str:
 # --- response headers script can read ------------------------------------------------------------------
 
 
-def exposed_header_names(headers: HeaderList, *, credentials_included: bool) -> list[str]:
+def exposed_header_names(headers: HeaderLines, *, credentials_included: bool) -> list[str]:
     """Sorted lower-case names of the response's headers that script can read.
 
     Safelisted response headers, plus ``Access-Control-Expose-Headers`` items (``*`` means all

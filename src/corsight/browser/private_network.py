@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from corsight.browser.checks import Failure, HeaderList, evaluate_preflight, get_header
+from corsight.browser.checks import Failure, evaluate_preflight, get_header
 from corsight.browser.fetch import Outgoing
 from corsight.browser.request import Request, preflight_headers
+from corsight.types import HeaderLines
 
 GRANT_HEADER = "Access-Control-Allow-Private-Network"
 
@@ -34,7 +35,7 @@ class PrivateNetworkPreflight:
 
 
 def evaluate_private_network_preflight(
-    request: Request, status: int, headers: HeaderList, serialized_origin: str
+    request: Request, status: int, headers: HeaderLines, serialized_origin: str
 ) -> PrivateNetworkPreflight:
     """Judge the answer to :func:`private_network_preflight` for ``request``."""
     checks = evaluate_preflight(request, status, headers, serialized_origin)

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
-from corsight.browser.checks import HeaderList, get_header
+from corsight.browser.checks import get_header
 from corsight.browser.header_order import request_header_order
 from corsight.browser.messages import CorsError, NetError
 from corsight.browser.request import REQUEST_BODY_HEADER_NAMES, Request
@@ -18,6 +18,7 @@ from corsight.browser.urls import (
     origin_of,
     same_origin,
 )
+from corsight.types import HeaderLines
 
 _SCHEME = re.compile(r"[a-z][a-z0-9+.-]*")  # URL scheme syntax
 MAX_REDIRECTS = 20
@@ -44,7 +45,7 @@ def rewrite_method(status: int, method: str) -> bool:
 def follow_redirect(
     request: Request,
     status: int,
-    headers: HeaderList,
+    headers: HeaderLines,
     *,
     redirect_count: int,
     tainted: bool,

@@ -7,7 +7,7 @@ range), whether a preflight is needed, and the preflight request Chromium sends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -21,10 +21,10 @@ from corsight.browser.messages import (
 )
 from corsight.browser.urls import Origin, canonical_url, parse_origin
 from corsight.httpsyntax import is_forbidden_method, is_token, normalize_method, split_header_values
+from corsight.types import HeaderInput
 
 Credentials = Literal["omit", "same-origin", "include"]
 BodyKind = Literal["none", "bytes", "stream"]
-Headers = Mapping[str, str] | Sequence[tuple[str, str]] | None
 
 HTTP_WHITESPACE = "\t\n\r "
 SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
@@ -306,7 +306,7 @@ class Request:
         return cors_unsafe_request_header_names(self.headers)
 
 
-def _header_items(headers: Headers) -> list[tuple[str, str]]:
+def _header_items(headers: HeaderInput) -> list[tuple[str, str]]:
     if headers is None:
         return []
     if isinstance(headers, Mapping):
@@ -319,7 +319,7 @@ def prepare_request(
     *,
     origin: str | Origin,
     method: str = "GET",
-    headers: Headers = None,
+    headers: HeaderInput = None,
     credentials: Credentials = "same-origin",
     body: bytes | str | None = None,
     stream_body: bool = False,

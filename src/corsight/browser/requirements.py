@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from corsight.browser.checks import (
-    HeaderList,
     PreflightResult,
     allow_credentials_check,
     allow_origin_check,
@@ -21,6 +20,7 @@ from corsight.browser.checks import (
 )
 from corsight.browser.request import Request, is_cors_safelisted_method
 from corsight.httpsyntax import parse_token_list
+from corsight.types import HeaderLines
 
 
 @dataclass(frozen=True)
@@ -35,7 +35,7 @@ class HeaderRequirement:
 
 
 def response_requirements(
-    request: Request, headers: HeaderList, serialized_origin: str
+    request: Request, headers: HeaderLines, serialized_origin: str
 ) -> tuple[HeaderRequirement, ...]:
     """The CORS headers an actual or redirect response must carry for ``request`` when the
     browser sent ``Origin: serialized_origin``: the origin, and for a credentialed request
@@ -50,7 +50,7 @@ def response_requirements(
 
 
 def preflight_requirements(
-    request: Request, headers: HeaderList, serialized_origin: str
+    request: Request, headers: HeaderLines, serialized_origin: str
 ) -> tuple[HeaderRequirement, ...]:
     """The headers a preflight response with an ok status must carry for ``request``: those
     of any response, the method when it is not safelisted, and the request's unsafe header
@@ -79,7 +79,7 @@ def passing_preflight_headers(request: Request, serialized_origin: str) -> list[
     return [(r.name, r.value) for r in preflight_requirements(request, (), serialized_origin)]
 
 
-def _requirement(headers: HeaderList, name: str, value: str, passes: bool) -> HeaderRequirement:
+def _requirement(headers: HeaderLines, name: str, value: str, passes: bool) -> HeaderRequirement:
     return HeaderRequirement(name, value, get_header(headers, name), passes)
 
 

@@ -19,14 +19,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
 
+from corsight.types import HeaderPairs
+
 #: Larger files are refused before reading: a HAR of cross-origin requests is far smaller
 #: (response bodies make the rest; export without them).
 MAX_HAR_BYTES = 256 * 1024 * 1024
 #: Longer integers are kept as :class:`_Oversized` (``int()`` of thousands of digits costs
 #: quadratic time, and raises past 4300); a field that needs a number then refuses them.
 MAX_INT_DIGITS = 30
-
-Headers = tuple[tuple[str, str], ...]
 
 
 class HarError(Exception):
@@ -40,11 +40,11 @@ class HarEntry:
     index: int
     method: str
     url: str
-    request_headers: Headers
+    request_headers: HeaderPairs
     cookies: bool  # ``request.cookies`` lists at least one cookie
     body: str | None  # ``request.postData.text``
     status: int  # 0 or -1: no response (a blocked request)
-    response_headers: Headers
+    response_headers: HeaderPairs
     error: str | None  # Chrome's ``_error`` / Firefox's ``_failureText``
     initiator_type: str | None
     initiator_url: str | None  # the script that made the request, where the HAR says it
@@ -179,7 +179,7 @@ def _list(value: object, where: str, field: str) -> list[Any]:
     return value
 
 
-def _headers(value: object, where: str, field: str) -> Headers:
+def _headers(value: object, where: str, field: str) -> HeaderPairs:
     found = []
     for position, item in enumerate(_list(value, where, field)):
         header = _object(item, where, f"{field}[{position}]")

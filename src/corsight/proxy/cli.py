@@ -59,8 +59,12 @@ def _many(*names: str, **kw: Any) -> Callable[[Callable[..., Any]], Callable[...
 @click.option("--max-redirects", type=int, help="Redirects followed at most [5]")
 @click.option("--cookies/--no-cookies", default=None, help="Forward Cookie/Set-Cookie (upstream mode only)")
 @click.option("--forwarded/--no-forwarded", default=None, help="Send X-Forwarded-For/-Proto/-Host [on]")
-@_many("--trusted-proxy", "trusted_proxies", metavar="ADDRESS",
-       help="Proxy in front whose X-Forwarded-* headers are kept (address or network)")
+@_many(
+    "--trusted-proxy",
+    "trusted_proxies",
+    metavar="ADDRESS",
+    help="Proxy in front whose X-Forwarded-* headers are kept (address or network)",
+)
 @click.option("--connect-timeout", type=float, help="Seconds to connect upstream [10]")
 @click.option("--read-timeout", type=float, help="Seconds the upstream may stay silent [30]")
 @click.option("--response-timeout", type=float, help="Seconds for a whole upstream response; 0: none [300]")

@@ -65,7 +65,13 @@ def connection_url(target: Target, address: IPAddress) -> URL:
     url = URL.build(scheme=target.scheme, host=host, port=target.port, path=path, query_string=query,
                     encoded=True)  # fmt: skip
     if (url.raw_host, url.port, url.scheme, url.user, url.password, url.raw_path_qs, url.fragment) != (
-        address.compressed, target.port, target.scheme, None, None, target.path, ""
+        address.compressed,
+        target.port,
+        target.scheme,
+        None,
+        None,
+        target.path,
+        "",
     ):
         raise TargetError(f"refused to send {target.path[:100]!r}: it would not reach {target.origin}")
     return url

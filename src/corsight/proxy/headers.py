@@ -21,7 +21,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-RawHeaders = list[tuple[bytes, bytes]]
+from corsight.types import RawHeaderList
+
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 #: RFC 9110 §7.6.1 connection-specific fields, plus the non-standard ones still seen.
@@ -231,7 +232,7 @@ def request_headers(
 
 def response_headers(
     headers: Iterable[tuple[bytes, bytes]], *, cookies: bool, shared_origin: bool, source: str = "upstream"
-) -> RawHeaders:
+) -> RawHeaderList:
     """The upstream's response headers that may reach the browser (names lowercased).
 
     A header that is not valid HTTP (a name that is not a token, a value with control bytes)

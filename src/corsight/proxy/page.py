@@ -54,8 +54,11 @@ def usage_page(config: ProxyConfig, base: str) -> str:
         ("cookies", "forwarded" if config.cookies else "stripped in both directions"),
         ("request body limit", f"{config.max_request_bytes} bytes"),
         ("response body limit", _size(config.max_response_bytes)),
-        ("timeouts", f"connect {config.connect_timeout:g} s, between bytes {config.read_timeout:g} s, "
-                     f"whole response {_seconds(config.response_timeout)}"),
+        (
+            "timeouts",
+            f"connect {config.connect_timeout:g} s, between bytes {config.read_timeout:g} s, "
+            f"whole response {_seconds(config.response_timeout)}",
+        ),
     ]
     table = "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in rows)
     return (

@@ -38,14 +38,15 @@ from corsight.browser.private_network import (
 )
 from corsight.scan.probes import Probe
 from corsight.scan.target import Target, registrable_domain
-from corsight.scan.transport import Answer, Headers, NetFailure, Transport
+from corsight.scan.transport import Answer, NetFailure, Transport
+from corsight.types import HeaderPairs
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 MAX_REDIRECTS = 5
 
 
 def _evidence(
-    step: Outgoing, sent: Headers, response: Response | None = None, error: str | None = None
+    step: Outgoing, sent: HeaderPairs, response: Response | None = None, error: str | None = None
 ) -> Exchange:
     """The evidence of one request: the model's exchange record, holding the header lines as
     they went on the wire (the transport's Host and User-Agent included)."""
@@ -87,7 +88,7 @@ class Outcome:
         return hop.status if hop else None
 
     @property
-    def headers(self) -> Headers:
+    def headers(self) -> HeaderPairs:
         hop = self.evidence
         return hop.response.headers if hop and hop.response else ()
 

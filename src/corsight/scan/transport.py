@@ -27,9 +27,9 @@ from urllib.parse import urlsplit
 
 from corsight.browser.wire import NetworkFailure, net_error
 from corsight.httpsyntax import TOKEN_CHARS, is_token, split_list
+from corsight.types import HeaderPairs
 
 USER_AGENT = "corsight-scan/0.1 (CORS misconfiguration scanner)"
-Headers = tuple[tuple[str, str], ...]
 MAX_DRAINED_BODY = 256 * 1024
 MAX_HEAD = 64 * 1024
 MAX_CHUNK_LINE = 4096
@@ -58,8 +58,8 @@ class Answer:
     many times the request was sent (retries included)."""
 
     status: int
-    headers: Headers
-    sent: Headers
+    headers: HeaderPairs
+    sent: HeaderPairs
     attempts: int = 1
 
 
@@ -147,7 +147,7 @@ class _Connection(asyncio.Protocol):
         self._alive = alive
         self._loop = asyncio.get_running_loop()
         self._transport: asyncio.Transport | None = None
-        self._waiter: asyncio.Future[tuple[int, Headers]] | None = None
+        self._waiter: asyncio.Future[tuple[int, HeaderPairs]] | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._buffer = bytearray()
         self._searched = 0
@@ -157,7 +157,7 @@ class _Connection(asyncio.Protocol):
         self._reused = False
         self._closed = False
         self._head_request = False
-        self._answer: tuple[int, Headers] | None = None
+        self._answer: tuple[int, HeaderPairs] | None = None
         self._keep_alive = True
         self._framing = _UNTIL_CLOSE
         self._remaining = 0
@@ -214,7 +214,7 @@ class _Connection(asyncio.Protocol):
 
     def request(
         self, data: bytes, *, head_request: bool, idle_timeout: float, deadline: float, reused: bool
-    ) -> asyncio.Future[tuple[int, Headers]]:
+    ) -> asyncio.Future[tuple[int, HeaderPairs]]:
         assert self._transport is not None and self._waiter is None
         self._waiter = self._loop.create_future()
         self._buffer.clear()
@@ -251,7 +251,7 @@ class _Connection(asyncio.Protocol):
             self._keep_alive = False  # a body that drips: the head is all we need
             self._finish()
 
-    def _done(self) -> asyncio.Future[tuple[int, Headers]] | None:
+    def _done(self) -> asyncio.Future[tuple[int, HeaderPairs]] | None:
         waiter, self._waiter = self._waiter, None
         if self._timer is not None:
             self._timer.cancel()
@@ -321,7 +321,7 @@ class _Connection(asyncio.Protocol):
                 self._body(rest)
             return
 
-    def _frame(self, status: int, headers: Headers, http10: bool) -> None:
+    def _frame(self, status: int, headers: HeaderPairs, http10: bool) -> None:
         tokens: set[str] = set()
         transfer = ""
         lengths: set[str] = set()
@@ -457,7 +457,7 @@ def _blank_line(buffer: bytearray, position: int) -> tuple[int, int]:
 
 class ResponseHead(NamedTuple):
     status: int
-    headers: Headers
+    headers: HeaderPairs
     http10: bool  # HTTP/1.0 (keep-alive only when asked for)
 
 
@@ -651,7 +651,7 @@ class Transport:
         if slot > now:
             await asyncio.sleep(slot - now)
 
-    async def _exchange(self, key: tuple[str, str, int], method: str, data: bytes) -> tuple[int, Headers]:
+    async def _exchange(self, key: tuple[str, str, int], method: str, data: bytes) -> tuple[int, HeaderPairs]:
         loop = asyncio.get_running_loop()
         timeout = self.options.timeout
         # An overall deadline too: read timeouts alone let a server that drips bytes through.
