@@ -114,10 +114,10 @@ def predict(policy: Policy, url: str, page: str, init: dict[str, Any]) -> Verdic
     while isinstance(step, Outgoing):
         headers = list(step.headers)
         decision = engine.decide(
-            step.method,
-            get_header(headers, "origin"),
-            get_header(headers, "access-control-request-method"),
-            get_header(headers, "access-control-request-headers"),
+            method=step.method,
+            origin=get_header(headers, "origin"),
+            request_method=get_header(headers, "access-control-request-method"),
+            request_headers=get_header(headers, "access-control-request-headers"),
         )
         if decision.status is not None:
             step = fetch.receive(Response(decision.status, decision.headers))
