@@ -190,12 +190,12 @@ def test_config_sources_later_layers_win(tmp_path: Path) -> None:
     assert config.allow_origins == ("https://a.test",)
     assert config.max_redirects == 3 and config.redirects == "follow"
     assert config.allow_targets == ("a.test:1", "b.test")
-    with pytest.raises(ConfigError, match="unknown setting 'nope'"):
+    with pytest.raises(ConfigError, match="nope: not a corsight setting"):
         file.write_text("nope = 1\n")
         read_toml(file)
     with pytest.raises(ConfigError, match="CORSIGHT_PROXY_NOPE"):
         read_env({"CORSIGHT_PROXY_NOPE": "1"})
-    with pytest.raises(ConfigError, match="not true or false"):
+    with pytest.raises(ConfigError, match="expected true or false"):
         read_env({"CORSIGHT_PROXY_COOKIES": "maybe"})
     env = read_env({"CORSIGHT_PROXY_RESPONSE_TIMEOUT": "0", "CORSIGHT_PROXY_HEAD_TIMEOUT": "2.5",
                     "CORSIGHT_PROXY_TRUSTED_PROXIES": "10.0.0.0/8, ::1", "CORSIGHT_PROXY_HTTP": "h11"})  # fmt: skip
@@ -227,3 +227,31 @@ def test_cli_print_config(tmp_path: Path) -> None:
                                                 "--print-config"])  # fmt: skip
     assert result.exit_code == 0, result.output
     assert '"upstream": "http://127.0.0.1:9"' in result.output and "secret" not in result.output
+
+
+def test_none_unsets_an_optional_setting_in_the_file_and_the_environment(tmp_path: Path) -> None:
+    # Before, "none" was read as None and then skipped as "not given": the default (300 s) stayed.
+    file = tmp_path / "p.toml"
+    file.write_text('allow-origins = "*"\nresponse-timeout = "none"\nmax_age = 60\n')
+    assert build_config(read_toml(file)).response_timeout is None
+    env = read_env({"CORSIGHT_PROXY_RESPONSE_TIMEOUT": "none", "CORSIGHT_PROXY_MAX_AGE": "none"})
+    config = build_config(read_toml(file), env)
+    assert config.response_timeout is None and config.max_age is None
+    with pytest.raises(ConfigError, match="CORSIGHT_PROXY_PORT"):
+        read_env({"CORSIGHT_PROXY_PORT": "none"})  # not optional: refused, not the default
+    file.write_text('allow-origins = "*"\nport = "none"\n')
+    with pytest.raises(ConfigError, match="port"):
+        build_config(read_toml(file))
+
+
+def test_cli_shows_every_problem_each_on_its_line(tmp_path: Path) -> None:
+    file = tmp_path / "p.toml"
+    file.write_text('[proxy]\nallow-origins = "*"\nnope = 1\nredirect = "pass"\n')
+    result = CliRunner().invoke(proxy_command, ["--config", str(file)], env={"CORSIGHT_PROXY_PORT": None})
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert [line.split(": ", 2)[2] for line in lines] == [
+        f"{file}:3: nope: not a corsight setting; remove it",
+        f"{file}:4: redirect: not a corsight setting; did you mean redirects?",
+    ], result.output
+    assert all(line.startswith("corsight proxy: error: ") for line in lines)

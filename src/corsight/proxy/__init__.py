@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from corsight.proxy.config import ConfigError, ProxyConfig, build_config, read_env, read_toml
+from corsight.errors import ConfigError
+from corsight.proxy.config import ProxyConfig, build_config, read_env, read_toml
 
 if TYPE_CHECKING:
     from corsight.proxy.app import ProxyApp, create_app

@@ -14,7 +14,8 @@ from typing import Any
 import click
 
 from corsight.clierror import fail
-from corsight.proxy.config import FIELDS, ConfigError, ProxyConfig, build_config, read_env, read_toml
+from corsight.errors import ConfigError
+from corsight.proxy.config import FIELDS, ProxyConfig, build_config, read_env, read_toml
 from corsight.safetext import dumps, visible
 
 
@@ -97,7 +98,10 @@ def proxy_command(config_file: str | None, print_config: bool, **flags: Any) -> 
     try:
         config = load_config(config_file, flags)
     except ConfigError as exc:
-        fail("proxy", str(exc))
+        *earlier, last = exc.problems  # each problem on its own line, the last one exits
+        for problem in earlier:
+            click.echo(f"corsight proxy: error: {visible(str(problem))}", err=True)
+        fail("proxy", str(last))
     if print_config:
         click.echo(dumps(config.public_dict(), indent=2))
         return
@@ -107,7 +111,7 @@ def proxy_command(config_file: str | None, print_config: bool, **flags: Any) -> 
 def load_config(config_file: str | None, flags: dict[str, Any], environ: dict[str, str] | None = None
                 ) -> ProxyConfig:  # fmt: skip
     file_settings = read_toml(config_file) if config_file else {}
-    flag_settings = {k: v for k, v in flags.items() if k in FIELDS}
+    flag_settings = {k: v for k, v in flags.items() if k in FIELDS and v is not None}
     return build_config(file_settings, read_env(environ), flag_settings)
 
 

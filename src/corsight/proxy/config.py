@@ -1,22 +1,26 @@
 """The proxy's settings: one validated object, built from defaults, a TOML file, the
 environment (``CORSIGHT_PROXY_<NAME>``) and flags, later sources winning.
 
-Every mistake is a :class:`ConfigError` at startup whose message names the setting, the value
-and the fix; nothing is checked again at request time.
+Every mistake is a :class:`~corsight.errors.ConfigError` at startup whose message names the
+setting, the value and the fix; nothing is checked again at request time. The file and the
+environment are read with :mod:`corsight.config`, as the middleware's are.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import ipaddress
 import os
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from corsight.errors import PolicyError
+from corsight.config.environment import fields_of, read_environment
+from corsight.config.problems import E_UNKNOWN, identified
+from corsight.config.toml import read_document
+from corsight.errors import ConfigError, PolicyError, Problem
 from corsight.policy import Policy
 from corsight.proxy.targets import AllowedTarget, IPNetwork, TargetError, TargetRules, parse_target
 
@@ -27,10 +31,6 @@ FINAL_URL_HEADER = "X-Final-Url"
 
 #: uvicorn's HTTP/1.1 implementations the proxy can be served with ("auto": httptools if installed).
 HTTP_IMPLEMENTATIONS = ("auto", "httptools", "h11")
-
-
-class ConfigError(ValueError):
-    """A proxy setting that cannot work; the message is one line with the fix."""
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ class ProxyConfig:
                 allow_private_network=self.allow_private_network,
             )
         except PolicyError as exc:
-            raise ConfigError(str(exc)) from None
+            raise ConfigError(identified(exc.problems, str)) from None
 
     @property
     def mode(self) -> str:
@@ -215,84 +215,60 @@ def _check_rate(name: str, value: str) -> None:
 
 # --- sources ------------------------------------------------------------------------------------
 
-FIELDS = {f.name: f for f in dataclasses.fields(ProxyConfig) if f.init}
-_LISTS = {n for n, f in FIELDS.items() if str(f.type).startswith("tuple")}
-_BOOLS = {n for n, f in FIELDS.items() if f.type == "bool"}
-_INTS = {n for n, f in FIELDS.items() if f.type in ("int", "int | None")}
-_FLOATS = {n for n, f in FIELDS.items() if f.type in ("float", "float | None")}
-_OPTIONAL = {n for n, f in FIELDS.items() if "None" in str(f.type)}
+#: How each setting is read from the environment (and which take lists), by its annotation.
+FIELDS = fields_of(ProxyConfig)
+_LISTS = {name for name, f in FIELDS.items() if f.kind is list}
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:
-    """Settings from a TOML file: top-level keys, or a ``[proxy]`` table; dashes or underscores."""
-    if sys.version_info >= (3, 11):
-        import tomllib
-    else:  # pragma: no cover
-        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
-    try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except OSError as exc:
-        raise ConfigError(f"config file {str(path)!r}: {exc.strerror}") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {str(path)!r}: {exc}") from None
-    table = data.get("proxy", data)
-    if not isinstance(table, dict):
-        raise ConfigError(f"config file {str(path)!r}: [proxy] must be a table")
-    out = {}
+    """Settings from a TOML file: top-level keys, or a ``[proxy]`` table; dashes or underscores.
+
+    TOML has no null: ``"none"`` gives an optional setting no value (no deadline, no limit), as
+    ``none`` does in the environment."""
+    document = read_document(path)
+    where: tuple[str, ...] = ("proxy",) if "proxy" in document.data else ()
+    table = document.table(where) if where else document.data
+    out: dict[str, Any] = {}
+    problems = []
     for key, value in table.items():
         name = key.replace("-", "_")
         if name not in FIELDS:
-            raise ConfigError(f"config file {str(path)!r}: unknown setting {key!r}")
+            close = difflib.get_close_matches(name, list(FIELDS), n=1)
+            fix = f"did you mean {close[0]}?" if close else "remove it"
+            problems.append(
+                Problem.say(key, value, "not a corsight setting", fix, id=E_UNKNOWN,
+                            source=document.source, line=document.line((*where, key)))
+            )  # fmt: skip
+            continue
         if name in _LISTS and isinstance(value, str):
             value = [value]
+        elif FIELDS[name].optional and isinstance(value, str) and value.strip().lower() == "none":
+            value = None
         out[name] = value
+    if problems:
+        raise ConfigError(problems)
     return out
 
 
 def read_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """Settings from ``CORSIGHT_PROXY_<NAME>`` variables (lists comma-separated)."""
-    environ = os.environ if environ is None else environ
-    out: dict[str, Any] = {}
-    for key, text in environ.items():
-        if not key.startswith(ENV_PREFIX):
-            continue
-        name = key[len(ENV_PREFIX) :].lower()
-        if name not in FIELDS:
-            raise ConfigError(f"environment: unknown setting {key}")
-        out[name] = parse_text(name, text, f"environment {key}")
-    return out
-
-
-def parse_text(name: str, text: str, where: str) -> Any:
-    """A setting's value from its text form (environment variables)."""
-    text = text.strip()
-    if name in _LISTS:
-        return [item.strip() for item in text.split(",") if item.strip()]
-    if name in _OPTIONAL and text.lower() in ("", "none"):
-        return None
-    if name in _BOOLS:
-        if text.lower() in ("1", "true", "yes", "on"):
-            return True
-        if text.lower() in ("0", "false", "no", "off"):
-            return False
-        raise ConfigError(f"{where}: {text!r} is not true or false")
-    try:
-        if name in _INTS:
-            return int(text)
-        if name in _FLOATS:
-            return float(text)
-    except ValueError:
-        raise ConfigError(f"{where}: {text!r} is not a number") from None
-    return text
+    """Settings from ``CORSIGHT_PROXY_<NAME>`` variables (lists comma-separated; ``none`` for
+    no value)."""
+    settings, problems = read_environment(
+        os.environ if environ is None else environ, FIELDS, prefix=ENV_PREFIX, strict=True
+    )
+    if problems:
+        raise ConfigError(problems)
+    return settings
 
 
 def build_config(*layers: Mapping[str, Any]) -> ProxyConfig:
-    """A config from layers of settings (later layers win; ``None`` values are skipped)."""
+    """A config from layers of settings, later layers winning. An empty list is skipped (a
+    repeatable flag not given); ``None`` is a value (``none`` in a file or the environment), so
+    a caller drops the flags it was not given."""
     merged: dict[str, Any] = {}
     for layer in layers:
         for key, value in layer.items():
-            if value is None or (key in _LISTS and value == ()):
+            if key in _LISTS and value == ():
                 continue
             merged[key] = value
     try:
