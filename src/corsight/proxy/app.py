@@ -20,7 +20,7 @@ from urllib.parse import quote, urljoin
 import aiohttp
 
 from corsight.asgi import cors_request, with_cors_headers
-from corsight.engine import Decision, Engine, Kind
+from corsight.engine import Decision, DecisionKind, Engine
 from corsight.proxy import headers as hdrs
 from corsight.proxy.accesslog import AccessLog
 from corsight.proxy.config import FINAL_URL_HEADER, ProxyConfig
@@ -185,7 +185,7 @@ class ProxyApp:
             result.log["error"] = str(exc)
             await reply(send, decision, exc.status, f"{exc}\n".encode(), result)
             return
-        if decision.kind is Kind.ACTUAL_DENIED:
+        if decision.kind is DecisionKind.ACTUAL_DENIED:
             # No CORS headers: the browser reports the refusal as a CORS error.
             result.log["error"] = "origin"
             await reply(send, decision, 403, f"origin {origin} may not use this proxy\n".encode(), result)
