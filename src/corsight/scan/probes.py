@@ -76,7 +76,9 @@ LOCALHOST_ORIGINS = (
     (f"https://localhost.{ATTACKER}", Severity.HIGH),
 )
 
-Kind = Literal["get", "preflight", "pna"]
+#: What a probe tests: a simple request, one that needs a CORS preflight, or a Private Network
+#: Access preflight.
+ProbeKind = Literal["get", "preflight", "pna"]
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ class Probe:
     class_id: str | None
     origin: str | None
     label: str
-    kind: Kind = "get"
+    kind: ProbeKind = "get"
     method: str = "GET"
     headers: tuple[tuple[str, str], ...] = ()
     cap: Severity = Severity.HIGH
