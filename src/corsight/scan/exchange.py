@@ -38,7 +38,7 @@ from corsight.browser.private_network import (
 )
 from corsight.scan.probes import Probe
 from corsight.scan.target import Target, registrable_domain
-from corsight.scan.transport import Answer, NetFailure, Transport
+from corsight.scan.transport import NetFailure, RawResponse, Transport
 from corsight.types import HeaderPairs
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -213,7 +213,7 @@ async def send_fetch(transport: Transport, target: Target, probe: Probe) -> Outc
     """Drive the model's fetch for a page of the probe's origin, with credentials."""
     outcome = Outcome(probe)
     shape = (target.origin, probe.origin, probe.method, probe.headers) if probe.kind == "get" else None
-    early: Answer | NetFailure | None = None
+    early: RawResponse | NetFailure | None = None
     if shape is not None and shape in _FIRST:
         # Send what the model is known to send first, and skip the model if the answer is one
         # it already judged for this site.
@@ -221,7 +221,7 @@ async def send_fetch(transport: Transport, target: Target, probe: Probe) -> Outc
             early = await transport.send("GET", target.url, _FIRST[shape])
         except NetFailure as exc:
             early = exc
-        if isinstance(early, Answer):
+        if isinstance(early, RawResponse):
             judgement = _JUDGED.get((*shape, early.status, early.headers))
             if judgement is not None:
                 outcome.requests += early.attempts
