@@ -27,7 +27,7 @@ from corsight.proxy.config import FINAL_URL_HEADER, ProxyConfig
 from corsight.proxy.forward import BODY_HEADERS, BodyState, Forwarder, Resolver, UpstreamError
 from corsight.proxy.page import usage_page
 from corsight.proxy.ratelimit import RateLimiter
-from corsight.proxy.targets import Target, TargetError, origin_form, parse_target, upstream_target
+from corsight.proxy.targets import TargetError, UpstreamTarget, origin_form, parse_target, upstream_target
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -223,7 +223,7 @@ class ProxyApp:
         result.log["target"] = target.origin + target.path.split("?", 1)[0]
         await self._proxy(scope, receive, send, method, target, decision, result)
 
-    def _target(self, scope: Scope) -> Target:
+    def _target(self, scope: Scope) -> UpstreamTarget:
         target = origin_form(_raw_path(scope), scope.get("query_string") or b"")
         if self.upstream is not None:
             return upstream_target(self.upstream, target)
@@ -246,7 +246,7 @@ class ProxyApp:
     # -- the upstream exchange ----------------------------------------------------------------
 
     async def _proxy(
-        self, scope: Scope, receive: Receive, send: Send, method: str, target: Target,
+        self, scope: Scope, receive: Receive, send: Send, method: str, target: UpstreamTarget,
         decision: Decision, result: Result,
     ) -> None:  # fmt: skip
         config = self.config
@@ -310,8 +310,8 @@ class ProxyApp:
                             result, redirected=hops > 0)  # fmt: skip
 
     async def _redirect(
-        self, response: aiohttp.ClientResponse, target: Target, method: str, has_body: bool, hops: int
-    ) -> tuple[Target, str, bool] | None:
+        self, response: aiohttp.ClientResponse, target: UpstreamTarget, method: str, has_body: bool, hops: int
+    ) -> tuple[UpstreamTarget, str, bool] | None:
         """Where to follow a redirect (target, method, whether the body goes), or ``None``."""
         if response.status not in REDIRECTS or self.config.redirects != "follow":
             return None
@@ -331,7 +331,7 @@ class ProxyApp:
             return None  # the body was streamed away; the browser re-sends it via Location
         return new, method, False
 
-    def _rewrite_location(self, scope: Scope, location: str, target: Target) -> str:
+    def _rewrite_location(self, scope: Scope, location: str, target: UpstreamTarget) -> str:
         absolute = urljoin(target.url, location)
         base = _base_url(scope)
         if self.upstream is None:
@@ -346,7 +346,7 @@ class ProxyApp:
         path = new.path[len(prefix) :] if prefix and new.path.startswith(prefix) else new.path
         return base + (path if path.startswith("/") else "/" + path)
 
-    def _final_url(self, scope: Scope, target: Target, redirected: bool) -> str:
+    def _final_url(self, scope: Scope, target: UpstreamTarget, redirected: bool) -> str:
         if self.upstream is None:
             return target.url
         if not redirected:  # the URL the browser asked for
@@ -357,7 +357,7 @@ class ProxyApp:
 
     async def _respond(
         self, scope: Scope, receive: Receive | None, send: Send, response: aiohttp.ClientResponse,
-        target: Target, decision: Decision, result: Result, *, redirected: bool,
+        target: UpstreamTarget, decision: Decision, result: Result, *, redirected: bool,
     ) -> None:  # fmt: skip
         config = self.config
         limit = config.max_response_bytes
