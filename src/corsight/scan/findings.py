@@ -305,7 +305,7 @@ def _preflight_findings(target: ScanTarget, preflights: Sequence[Outcome]) -> li
     return findings
 
 
-def analyze(
+def find_misconfigurations(
     target: ScanTarget,
     baseline: Outcome,
     calibration: Sequence[Outcome],
@@ -321,4 +321,11 @@ def analyze(
 
 
 ALL_CLASS_IDS = tuple(CLASSES)
-__all__ = ["ALL_CLASS_IDS", "DEDUCIBLE", "ORIGIN_CLASSES", "Finding", "analyze", "implied_classes"]
+__all__ = [
+    "ALL_CLASS_IDS",
+    "DEDUCIBLE",
+    "ORIGIN_CLASSES",
+    "Finding",
+    "find_misconfigurations",
+    "implied_classes",
+]

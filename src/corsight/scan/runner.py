@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from corsight.scan.classes import CLASSES
 from corsight.scan.exchange import Outcome, page_origin, send_probe
-from corsight.scan.findings import DEDUCIBLE, Finding, analyze, implied_classes
+from corsight.scan.findings import DEDUCIBLE, Finding, find_misconfigurations, implied_classes
 from corsight.scan.probes import (
     ATTACKER,
     Probe,
@@ -171,7 +171,7 @@ async def _scan_into(result: TargetResult, text: str, transport: Transport, opti
         for o in [*calibration, *attacks, *preflights]
         if o.error is not None
     ]
-    result.findings = analyze(target, baseline, calibration, attacks, preflights)
+    result.findings = find_misconfigurations(target, baseline, calibration, attacks, preflights)
     for finding in result.findings:
         deciders = {finding.class_id, *(o.probe.class_id for o in finding.also)}
         finding.implied = sorted(c for c, (by, _) in result.implied.items() if by in deciders)
