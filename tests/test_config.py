@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from corsight import Policy, PolicyError
-from corsight.config import ConfigError, analyze, build_policy, from_env, from_mapping, load
+from corsight.config import ConfigError, analyze_config, build_policy, from_env, from_mapping, load
 from corsight.routing import Router
 
 ORIGIN = "https://app.example.com"
@@ -285,6 +285,6 @@ def test_unreadable_and_invalid_toml(tmp_path: Path) -> None:
 
 def test_analyze_keeps_warnings_apart(tmp_path: Path) -> None:
     path = write(tmp_path, "corsight.toml", f'allow_origins = ["{ORIGIN}"]\n')
-    loaded = analyze(path, env={})
+    loaded = analyze_config(path, env={})
     assert loaded.errors == [] and loaded.sources == [str(path)]
     assert loaded.result == Policy([ORIGIN])

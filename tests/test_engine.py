@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from corsight import Policy
 from corsight.asgi import decide_awaiting
-from corsight.engine import Engine, Kind, Reason, merge_vary
+from corsight.engine import DecisionKind, Engine, Reason, merge_vary
 
 APP = "https://app.example.com"
 
@@ -30,7 +30,7 @@ def cors_names(decision: object) -> set[str]:
 
 def test_request_without_origin_is_not_cors_but_varies_on_origin() -> None:
     decision = engine().decide(method="GET", origin=None)
-    assert decision.kind is Kind.NOT_CORS
+    assert decision.kind is DecisionKind.NOT_CORS
     assert decision.headers == ()
     assert decision.vary == "Origin"
 
@@ -48,7 +48,7 @@ def test_wildcard_sends_the_same_headers_to_everyone_without_vary() -> None:
 
 def test_allowed_actual_request_reflects_the_origin() -> None:
     decision = engine(allow_credentials=True, expose_headers=["X-Total"]).decide(method="POST", origin=APP)
-    assert decision.kind is Kind.ACTUAL_ALLOWED
+    assert decision.kind is DecisionKind.ACTUAL_ALLOWED
     assert headers(decision) == {
         "access-control-allow-origin": APP,
         "access-control-allow-credentials": "true",
@@ -64,14 +64,14 @@ def test_allowed_actual_request_reflects_the_origin() -> None:
 )
 def test_denied_actual_request_gets_no_cors_headers(origin: str) -> None:
     decision = engine(allow_credentials=True).decide(method="GET", origin=origin)
-    assert decision.kind is Kind.ACTUAL_DENIED
+    assert decision.kind is DecisionKind.ACTUAL_DENIED
     assert decision.reason is Reason.ORIGIN
     assert decision.headers == ()
     assert decision.vary == "Origin"
 
 
 def test_options_without_request_method_is_an_actual_request() -> None:
-    assert engine().decide(method="OPTIONS", origin=APP).kind is Kind.ACTUAL_ALLOWED
+    assert engine().decide(method="OPTIONS", origin=APP).kind is DecisionKind.ACTUAL_ALLOWED
 
 
 def test_allowed_preflight() -> None:
@@ -79,7 +79,7 @@ def test_allowed_preflight() -> None:
     decision = e.decide(
         method="OPTIONS", origin=APP, request_method="PUT", request_headers="content-type,x-token"
     )
-    assert decision.kind is Kind.PREFLIGHT_ALLOWED
+    assert decision.kind is DecisionKind.PREFLIGHT_ALLOWED
     assert decision.status == 204
     assert decision.status_line == "204 No Content"
     assert decision.body == b""
@@ -117,7 +117,7 @@ def test_denied_preflight_is_403_without_cors_headers(
     decision = e.decide(
         method="OPTIONS", origin=origin, request_method=method, request_headers=request_headers
     )
-    assert decision.kind is Kind.PREFLIGHT_DENIED
+    assert decision.kind is DecisionKind.PREFLIGHT_DENIED
     assert decision.status == 403
     assert decision.reason is reason
     assert cors_names(decision) == set()
@@ -155,7 +155,7 @@ def test_request_headers_parsing_tolerates_spaces_and_case() -> None:
         e.decide(
             method="OPTIONS", origin=APP, request_method="GET", request_headers=" X-Token , Content-Type,,"
         ).kind
-        is Kind.PREFLIGHT_ALLOWED
+        is DecisionKind.PREFLIGHT_ALLOWED
     )
 
 
@@ -194,8 +194,8 @@ def test_pattern_origins_are_decided_and_cached_boundedly() -> None:
 def test_ten_thousand_origins_are_all_found() -> None:
     origins = [f"https://app{i}.example.org" for i in range(10_000)]
     e = engine(allow_origins=origins)
-    assert all(e.decide(method="GET", origin=o).kind is Kind.ACTUAL_ALLOWED for o in origins[::997])
-    assert e.decide(method="GET", origin="https://app10000.example.org").kind is Kind.ACTUAL_DENIED
+    assert all(e.decide(method="GET", origin=o).kind is DecisionKind.ACTUAL_ALLOWED for o in origins[::997])
+    assert e.decide(method="GET", origin="https://app10000.example.org").kind is DecisionKind.ACTUAL_DENIED
 
 
 @pytest.mark.parametrize(
@@ -246,15 +246,15 @@ def test_the_engine_is_synchronous_and_takes_the_callbacks_answer_by_name() -> N
     e = engine(allow_origin_callback=callback)
     tenant = "https://tenant.example.net"
     assert e.asks_callback(tenant) and not e.asks_callback(APP) and not e.asks_callback("null")
-    assert e.decide(method="GET", origin=tenant, origin_allowed=True).kind is Kind.ACTUAL_ALLOWED
+    assert e.decide(method="GET", origin=tenant, origin_allowed=True).kind is DecisionKind.ACTUAL_ALLOWED
     preflight = e.decide(method="OPTIONS", origin=tenant, request_method="GET", origin_allowed=True)
-    assert preflight.kind is Kind.PREFLIGHT_ALLOWED
-    assert e.decide(method="GET", origin=tenant, origin_allowed=False).kind is Kind.ACTUAL_DENIED
+    assert preflight.kind is DecisionKind.PREFLIGHT_ALLOWED
+    assert e.decide(method="GET", origin=tenant, origin_allowed=False).kind is DecisionKind.ACTUAL_DENIED
     assert asked == []  # the answer given by name is the callback's: it is not asked again
     # The answer counts only where the callback would be asked: never past the origin gate,
     # and it cannot deny a listed origin.
     for odd in ("null", "https://Tenant.example.net", "https://tenant.example.net:443", "x"):
-        assert e.decide(method="GET", origin=odd, origin_allowed=True).kind is Kind.ACTUAL_DENIED
-    assert e.decide(method="GET", origin=APP, origin_allowed=False).kind is Kind.ACTUAL_ALLOWED
-    assert asyncio.run(decide_awaiting(e, method="GET", origin=tenant)).kind is Kind.ACTUAL_DENIED
+        assert e.decide(method="GET", origin=odd, origin_allowed=True).kind is DecisionKind.ACTUAL_DENIED
+    assert e.decide(method="GET", origin=APP, origin_allowed=False).kind is DecisionKind.ACTUAL_ALLOWED
+    assert asyncio.run(decide_awaiting(e, method="GET", origin=tenant)).kind is DecisionKind.ACTUAL_DENIED
     assert asked == [tenant]

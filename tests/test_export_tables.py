@@ -16,7 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from corsight import Policy
-from corsight.engine import ALLOW_ORIGIN, PREFLIGHT_VARY, Engine, Kind
+from corsight.engine import ALLOW_ORIGIN, PREFLIGHT_VARY, DecisionKind, Engine
 from corsight.export import build_plan
 
 EXPORT = Path(__file__).resolve().parents[1] / "src" / "corsight" / "export"
@@ -41,7 +41,7 @@ def test_the_tables_are_what_the_engine_matches_and_sends() -> None:
     assert tables.actual_headers == (("Access-Control-Expose-Headers", "x-total"),)
     assert ("Access-Control-Max-Age", "60") in tables.preflight_headers
     assert tables.preflight_vary == PREFLIGHT_VARY and tables.actual_vary == "Origin"
-    assert tables.actual_denied.kind is Kind.ACTUAL_DENIED and tables.not_cors.kind is Kind.NOT_CORS
+    assert tables.actual_denied.kind is DecisionKind.ACTUAL_DENIED and tables.not_cors.kind is DecisionKind.NOT_CORS
 
     anything = Engine(Policy("*", allow_methods="*", allow_headers="*")).tables
     assert anything.any_origin and anything.methods is None and anything.request_headers is None

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from corsight.browser import CorsError
 from corsight.cli import main
 from corsight.diagnosis import Cause
-from corsight.har import analyze, analyze_file
+from corsight.har import analyze_file, analyze_har
 from corsight.wsgi import CORSMiddleware
 from tests.browser_page import page_app
 from tests.servers import serve_wsgi
@@ -186,7 +186,7 @@ def test_with_the_responses_recorded_the_message_is_chromiums_own(recorded: dict
             ),
         ]
     )
-    report = analyze(devtools)
+    report = analyze_har(devtools)
     assert [f.failed for f in report.findings] == [True, True]
     plain_finding, put_finding = report.findings
     assert plain_finding.error == CorsError.MISSING_ALLOW_ORIGIN_HEADER.value
@@ -227,7 +227,7 @@ def test_firefox_style_har() -> None:
             ),
         ]
     )
-    report = analyze(firefox)
+    report = analyze_har(firefox)
     assert report.cross_origin == 2 and not report.notes  # the page's own document is not CORS
     (failed,) = report.failed
     assert failed.error == CorsError.METHOD_DISALLOWED_BY_PREFLIGHT_RESPONSE.value
@@ -237,7 +237,7 @@ def test_firefox_style_har() -> None:
 
 
 def test_credentials_inferred_from_cookies() -> None:
-    report = analyze(
+    report = analyze_har(
         har(
             [
                 entry(
@@ -261,7 +261,7 @@ def test_page_origin_from_initiator_referer_or_page() -> None:
         entry("GET", f"{API}/c", {}, 200, {}, pageref="page_1"),
         entry("GET", f"{API}/d", {}, 0, {}),
     ]
-    report = analyze(har(entries, pages=[{"id": "page_1", "title": f"{APP}/spa"}]))
+    report = analyze_har(har(entries, pages=[{"id": "page_1", "title": f"{APP}/spa"}]))
     assert [f.url.rsplit("/", 1)[1] for f in report.findings] == ["a", "b", "c"]
     assert all(f.origin == APP and f.failed for f in report.findings)
     assert any("origin is unknown" in n for n in report.notes)
@@ -278,7 +278,7 @@ def test_partial_entries_are_findings_and_notes_not_crashes() -> None:
         entry("PUT", f"{API}/w", {"Origin": APP, "X-Bad\n": "v"}, 200, {}),
         entry("GET", f"{API}/v", {}, 0),  # no origin anywhere
     ]
-    report = analyze(har(entries))
+    report = analyze_har(har(entries))
     by_url = {f.url: f for f in report.findings}
     assert set(by_url) == {f"{API}/x", f"{API}/y", f"{API}/w"}
     assert by_url[f"{API}/x"].failed and not by_url[f"{API}/x"].known
@@ -344,7 +344,7 @@ def test_a_credentialed_fetch_without_cookies_is_recognised_and_kept_in_the_comm
         recorded = entry(
             "GET", f"{api}/me", {"Origin": APP}, 200, {"Access-Control-Allow-Origin": "*"}, _error="net::ERR_FAILED"
         )
-        (finding,) = analyze(har([recorded])).findings
+        (finding,) = analyze_har(har([recorded])).findings
         assert finding.failed and finding.known
         assert finding.error == CorsError.WILDCARD_ORIGIN_NOT_ALLOWED.value
         assert any("credentials: 'include'" in note for note in finding.notes)
@@ -358,7 +358,7 @@ def test_the_command_keeps_a_recorded_credentials_mode_and_says_when_it_is_unkno
         entry("GET", f"{API}/cookie", {"Origin": APP, "Cookie": "session=1"}, 0, _error="net::ERR_FAILED"),
         entry("GET", f"{API}/plain", {"Origin": APP}, 0, _error="net::ERR_FAILED"),
     ]
-    with_cookie, plain = analyze(har(blocked)).findings
+    with_cookie, plain = analyze_har(har(blocked)).findings
     assert with_cookie.check_command and with_cookie.check_command.endswith("--credentials include")
     assert plain.check_command and "--credentials" not in plain.check_command
     assert any("if the page sends credentials, add --credentials include" in note for note in plain.notes)

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from corsight import Policy
-from corsight.engine import PREFLIGHT_VARY, Engine, Kind
+from corsight.engine import PREFLIGHT_VARY, DecisionKind, Engine
 from corsight.httpsyntax import is_safe_header_value
 from corsight.wsgi import with_cors_headers
 
@@ -136,7 +136,7 @@ def test_vary_is_always_right(
     assert "origin" in tokens or tokens == ["*"]
     if app_vary:
         assert varies[0].startswith(app_vary)
-    assert decision.kind in (Kind.NOT_CORS, Kind.ACTUAL_ALLOWED, Kind.ACTUAL_DENIED)
+    assert decision.kind in (DecisionKind.NOT_CORS, DecisionKind.ACTUAL_ALLOWED, DecisionKind.ACTUAL_DENIED)
 
 
 LISTED = Engine(Policy(EXACT, allow_methods=["PUT"], allow_headers=["X-Token", "X-Requested-With"]))
@@ -163,4 +163,4 @@ def test_listed_request_headers_pass_exactly_when_each_item_is_allowed(
     value = separator.join(items)
     decision = LISTED.decide(method="OPTIONS", origin=EXACT[0], request_method="PUT", request_headers=value)
     names = [item.strip(" \t").lower() for item in value.split(",")]
-    assert (decision.kind is Kind.PREFLIGHT_ALLOWED) == all(not n or n in _ALLOWED_NAMES for n in names)
+    assert (decision.kind is DecisionKind.PREFLIGHT_ALLOWED) == all(not n or n in _ALLOWED_NAMES for n in names)

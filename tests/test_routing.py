@@ -11,7 +11,7 @@ import pytest
 
 from corsight import Policy, PolicyError
 from corsight.asgi import CORSMiddleware as ASGICors
-from corsight.engine import Engine, Kind
+from corsight.engine import DecisionKind, Engine
 from corsight.routing import Router
 from corsight.wsgi import CORSMiddleware as WSGICors
 from tests.servers import serve_asgi, serve_wsgi
@@ -116,17 +116,17 @@ def test_sync_callback_decides_and_is_cached() -> None:
         return origin.endswith(".customer.example")
 
     engine = Engine(Policy(["https://app.example.com"], allow_origin_callback=known, allow_credentials=True))
-    assert engine.decide(method="GET", origin="https://a.customer.example").kind is Kind.ACTUAL_ALLOWED
-    assert engine.decide(method="GET", origin="https://a.customer.example").kind is Kind.ACTUAL_ALLOWED
+    assert engine.decide(method="GET", origin="https://a.customer.example").kind is DecisionKind.ACTUAL_ALLOWED
+    assert engine.decide(method="GET", origin="https://a.customer.example").kind is DecisionKind.ACTUAL_ALLOWED
     assert (
         engine.decide(method="OPTIONS", origin="https://a.customer.example", request_method="POST").kind
-        is Kind.PREFLIGHT_ALLOWED
+        is DecisionKind.PREFLIGHT_ALLOWED
     )
-    assert engine.decide(method="GET", origin="https://evil.example").kind is Kind.ACTUAL_DENIED
-    assert engine.decide(method="GET", origin="https://app.example.com").kind is Kind.ACTUAL_ALLOWED
+    assert engine.decide(method="GET", origin="https://evil.example").kind is DecisionKind.ACTUAL_DENIED
+    assert engine.decide(method="GET", origin="https://app.example.com").kind is DecisionKind.ACTUAL_ALLOWED
     # Listed origins never reach the callback; null and non-canonical values never do either.
-    assert engine.decide(method="GET", origin="null").kind is Kind.ACTUAL_DENIED
-    assert engine.decide(method="GET", origin="https://x.customer.example\r\nX: y").kind is Kind.ACTUAL_DENIED
+    assert engine.decide(method="GET", origin="null").kind is DecisionKind.ACTUAL_DENIED
+    assert engine.decide(method="GET", origin="https://x.customer.example\r\nX: y").kind is DecisionKind.ACTUAL_DENIED
     assert calls == ["https://a.customer.example", "https://evil.example"]
 
 

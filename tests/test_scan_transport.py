@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from corsight.browser import NetError
-from corsight.scan.transport import Answer, NetFailure, Transport, TransportOptions, parse_resolve
+from corsight.scan.transport import NetFailure, RawResponse, Transport, TransportOptions, parse_resolve
 from tests.scanlab.servers import serve_raw
 
 OK_HEAD = b"HTTP/1.1 200 OK\r\nAccess-Control-Allow-Origin: *\r\n"
@@ -61,10 +61,10 @@ class Counting:
 
 def _send(
     port: int, *, method: str = "GET", times: int = 1, host: str = "127.0.0.1", **options: object
-) -> list[Answer | NetFailure]:
-    async def main() -> list[Answer | NetFailure]:
+) -> list[RawResponse | NetFailure]:
+    async def main() -> list[RawResponse | NetFailure]:
         settings = TransportOptions(**{"timeout": 1.0, "retries": 0, "per_host": 1, **options})  # type: ignore[arg-type]
-        out: list[Answer | NetFailure] = []
+        out: list[RawResponse | NetFailure] = []
         async with Transport(settings) as transport:
             for _ in range(times):
                 try:
@@ -100,9 +100,9 @@ def test_framed_responses_reuse_one_connection(reply: bytes) -> None:
     server = Counting(reply)
     with peer(server) as port:
         answers = _send(port, times=3)
-    assert all(isinstance(a, Answer) for a in answers), answers
+    assert all(isinstance(a, RawResponse) for a in answers), answers
     first = answers[0]
-    assert isinstance(first, Answer)
+    assert isinstance(first, RawResponse)
     assert first.status in (200, 204)
     assert ("Access-Control-Allow-Origin", "*") in first.headers
     assert server.connections == 1 and len(server.requests) == 3
@@ -117,7 +117,7 @@ def test_request_bytes_host_header_and_extra_headers() -> None:
             resolve=parse_resolve([f"api.victim.example:{port}:127.0.0.1"]),
             headers=[("Cookie", "s=1")],
         )
-    assert isinstance(answer, Answer)
+    assert isinstance(answer, RawResponse)
     lines = server.requests[0].decode("latin-1").split("\r\n")
     assert lines[0] == "GET /p?q=1 HTTP/1.1"
     assert lines[1] == f"Host: api.victim.example:{port}"
@@ -142,7 +142,7 @@ def test_responses_that_cannot_be_reused_still_answer(reply: bytes) -> None:
     server = Counting(reply, close_after=1)
     with peer(server) as port:
         answers = _send(port, times=2)
-    assert all(isinstance(a, Answer) and a.status == 200 for a in answers), answers
+    assert all(isinstance(a, RawResponse) and a.status == 200 for a in answers), answers
     assert server.connections == 2
 
 
@@ -151,7 +151,7 @@ def test_a_kept_alive_connection_closed_by_the_server_is_replaced_without_an_err
     server = Counting(OK_HEAD + b"Content-Length: 0\r\n\r\n", close_after=1)
     with peer(server) as port:
         answers = _send(port, times=3)
-    assert all(isinstance(a, Answer) for a in answers), answers
+    assert all(isinstance(a, RawResponse) for a in answers), answers
     assert server.connections == 3
 
 
@@ -159,7 +159,7 @@ def test_folded_header_lines_are_unfolded() -> None:
     reply = b"HTTP/1.1 200 OK\r\nVary: Origin,\r\n  Accept\r\nContent-Length: 0\r\n\r\n"
     with peer(Counting(reply)) as port:
         (answer,) = _send(port)
-    assert isinstance(answer, Answer)
+    assert isinstance(answer, RawResponse)
     assert ("Vary", "Origin, Accept") in answer.headers
 
 
@@ -216,7 +216,7 @@ def test_a_dripping_body_still_answers_with_its_head() -> None:
         started = time.monotonic()
         (body,) = _send(port)
         elapsed = time.monotonic() - started
-    assert isinstance(body, Answer) and body.status == 200
+    assert isinstance(body, RawResponse) and body.status == 200
     assert elapsed < 5  # the overall deadline (2 x timeout + 1), not the 6 s of dripping
 
 
@@ -249,7 +249,7 @@ def test_huge_chunked_body_is_abandoned_after_the_head() -> None:
     with peer(huge) as port:
         started = time.monotonic()
         (answer,) = _send(port)
-    assert isinstance(answer, Answer) and answer.status == 200
+    assert isinstance(answer, RawResponse) and answer.status == 200
     assert time.monotonic() - started < 3
 
 

@@ -12,7 +12,7 @@ from corsight.scan.classes import CLASSES
 from corsight.scan.cli import collect_urls
 from corsight.scan.probes import ATTACKER, attack_probes, not_applicable, preflight_probes
 from corsight.scan.severity import Severity, rate
-from corsight.scan.target import TargetError, parse_target
+from corsight.scan.target import ScanTargetError, parse_target
 from corsight.scan.transport import ResolveError, parse_resolve
 
 
@@ -38,7 +38,7 @@ def test_targets_use_the_public_suffix_list(url: str, registrable: str | None, i
 def test_bare_host_gets_https_and_bad_inputs_raise() -> None:
     assert parse_target("api.victim.example").url == "https://api.victim.example/"
     for bad in ["", "ftp://x.example/", "http://[nope/"]:
-        with pytest.raises(TargetError):
+        with pytest.raises(ScanTargetError):
             parse_target(bad)
 
 

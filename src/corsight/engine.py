@@ -41,7 +41,9 @@ PREFLIGHT_ALLOWED_STATUS = 204
 PREFLIGHT_DENIED_STATUS = 403
 
 
-class Kind(enum.Enum):
+class DecisionKind(enum.Enum):
+    """Which of the five answers a :class:`Decision` is."""
+
     NOT_CORS = "not-cors"
     PREFLIGHT_ALLOWED = "preflight-allowed"
     PREFLIGHT_DENIED = "preflight-denied"
@@ -76,7 +78,7 @@ class Decision:
 
     def __init__(
         self,
-        kind: Kind,
+        kind: DecisionKind,
         headers: HeaderPairs = (),
         *,
         vary: str = "",
@@ -203,8 +205,8 @@ class Engine:
             # responses, and sending it also without an Origin keeps caches consistent.
             self._not_cors = self._actual("*")
         else:
-            self._not_cors = Decision(Kind.NOT_CORS, vary="Origin")
-        self._denied = Decision(Kind.ACTUAL_DENIED, vary="Origin", reason=Reason.ORIGIN)
+            self._not_cors = Decision(DecisionKind.NOT_CORS, vary="Origin")
+        self._denied = Decision(DecisionKind.ACTUAL_DENIED, vary="Origin", reason=Reason.ORIGIN)
         self._exact: dict[str, Decision] = {o: self._actual(o) for o in p.origins.exact}
         self._static_preflight = not (self._any_method or self._any_header)
         self._exact_preflight: dict[str, Decision] = (
@@ -231,7 +233,7 @@ class Engine:
         self._ask = self.origin_callback.allows if self.origin_callback is not None else _never
         self._preflight_denials = {
             reason: Decision(
-                Kind.PREFLIGHT_DENIED,
+                DecisionKind.PREFLIGHT_DENIED,
                 (("Content-Type", "text/plain; charset=utf-8"), ("Vary", self._preflight_vary)),
                 status=PREFLIGHT_DENIED_STATUS,
                 reason=reason,
@@ -267,7 +269,7 @@ class Engine:
 
     def _actual(self, origin: str) -> Decision:
         headers = ((ALLOW_ORIGIN, origin), *self._simple_extra)
-        return Decision(Kind.ACTUAL_ALLOWED, headers, vary=self._actual_vary)
+        return Decision(DecisionKind.ACTUAL_ALLOWED, headers, vary=self._actual_vary)
 
     def _preflight_ok(self, origin: str, reflected: HeaderPairs) -> Decision:
         headers = (
@@ -276,7 +278,7 @@ class Engine:
             *reflected,
             ("Vary", self._preflight_vary),
         )
-        return Decision(Kind.PREFLIGHT_ALLOWED, headers, status=PREFLIGHT_ALLOWED_STATUS)
+        return Decision(DecisionKind.PREFLIGHT_ALLOWED, headers, status=PREFLIGHT_ALLOWED_STATUS)
 
     # -- deciding ------------------------------------------------------------------------
 

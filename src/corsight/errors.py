@@ -13,7 +13,7 @@ The hierarchy (catch :class:`CorsightError` for all of corsight's own errors)::
 The tools raise errors of their own for input they cannot use. They belong under
 :class:`CorsightError` (their modules are owned by the tools and move there as they are
 reworked): ``corsight.check.CheckError``, ``corsight.harfile.HarError``,
-``corsight.export.targets.ExportError`` and ``corsight.scan.target.TargetError`` directly under
+``corsight.export.targets.ExportError`` and ``corsight.scan.target.ScanTargetError`` directly under
 it; ``corsight.proxy.config.ConfigError`` *is* :class:`ConfigError` (the proxy reads its file
 and environment with :mod:`corsight.config`); ``corsight.proxy.targets.TargetError`` and
 ``corsight.proxy.forward.UpstreamError`` under it; the browser model's ``URLError`` and

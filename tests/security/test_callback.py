@@ -29,7 +29,7 @@ from corsight import Policy
 from corsight.aiohttp import cors_middleware
 from corsight.asgi import CORSMiddleware as ASGICors
 from corsight.asgi import decide_awaiting
-from corsight.engine import Engine, Kind
+from corsight.engine import DecisionKind, Engine
 from corsight.routing import Router
 from corsight.wsgi import CORSMiddleware as WSGICors
 from tests.servers import free_port, serve_asgi, serve_wsgi
@@ -240,5 +240,5 @@ def test_engine_decide_never_admits_on_an_awaitable(no_stray_coroutines: None) -
     for shape in HIDDEN:
         engine = Engine(Policy(allow_origin_callback=ASYNC_SHAPES[shape](), allow_credentials=True))
         assert engine.has_callback and not engine.is_async
-        assert engine.decide(method="GET", origin=TENANT).kind is Kind.ACTUAL_DENIED
-        assert asyncio.run(decide_awaiting(engine, method="GET", origin=TENANT)).kind is Kind.ACTUAL_ALLOWED
+        assert engine.decide(method="GET", origin=TENANT).kind is DecisionKind.ACTUAL_DENIED
+        assert asyncio.run(decide_awaiting(engine, method="GET", origin=TENANT)).kind is DecisionKind.ACTUAL_ALLOWED

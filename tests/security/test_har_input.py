@@ -7,7 +7,7 @@
   (which means "a request failed"). The loader either returns typed records or raises
   :class:`HarError`, the one error the command turns into exit 2 (Hypothesis, over arbitrary
   JSON shapes and HAR-shaped ones, down to the analysis).
-- "matching preflights to requests costs quadratic time": ``analyze`` of n and 2n entries in
+- "matching preflights to requests costs quadratic time": ``analyze_har`` of n and 2n entries in
   one run, in a shape where the former matching compared every request with every preflight.
 """
 
@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from corsight.cli import main
-from corsight.har import analyze
+from corsight.har import analyze_har
 from corsight.har.file import MAX_HAR_BYTES, Har, HarError, parse, read_json
 from tests.security.timing_ratio import LINEAR, growth
 
@@ -199,7 +199,7 @@ def test_fields_corsight_does_not_read_may_be_anything(tmp_path: Path, name: str
 def test_no_response_is_status_0_or_minus_1() -> None:
     """Chrome and Firefox write 0 for a request without a response, Playwright -1."""
     for status in (0, -1):
-        report = analyze(json.loads(_har(_with("response", status=status, headers=[]))))
+        report = analyze_har(json.loads(_har(_with("response", status=status, headers=[]))))
         (finding,) = report.findings
         assert finding.failed and not finding.known and finding.status is None
 
@@ -289,7 +289,7 @@ def test_the_loader_returns_records_or_raises_har_error(value: Any) -> None:
         assert "\n" not in str(exc)
         return
     assert isinstance(har, Har)
-    report = analyze(har)
+    report = analyze_har(har)
     event(f"{len(report.findings)} findings")  # and what it returns, the analysis takes without an exception
     assert report.entries == len(har.entries)
 
@@ -347,7 +347,7 @@ def test_matching_compares_each_request_with_a_bounded_number_of_preflights() ->
     for n in (300, 600):
         load = _matching_load(n, lambda i: _URL(f"{API}/{i:08d}"))
         _URL.comparisons = 0
-        report = analyze(load)
+        report = analyze_har(load)
         counts.append(_URL.comparisons)
         assert all(f.preflight_index == f.index - n for f in report.findings)  # each its own
     assert counts[1] <= 2.2 * counts[0], counts
@@ -356,7 +356,7 @@ def test_matching_compares_each_request_with_a_bounded_number_of_preflights() ->
 
 def test_matching_preflights_to_requests_is_linear_in_time() -> None:
     small, large = _matching_load(1000), _matching_load(2000)
-    assert growth(analyze, small, large, rounds=3) < LINEAR
+    assert growth(analyze_har, small, large, rounds=3) < LINEAR
 
 
 def test_each_request_gets_the_latest_earlier_preflight_of_its_url_and_method() -> None:
@@ -389,7 +389,7 @@ def test_each_request_gets_the_latest_earlier_preflight_of_its_url_and_method() 
         put(a),  # 7 -> none left
         preflight(a, "PUT"),  # 8: after every request: its own finding
     ]
-    report = analyze(json.loads(_har(*entries)))
+    report = analyze_har(json.loads(_har(*entries)))
     matched = {f.index: f.preflight_index for f in report.findings}
     assert matched == {2: 2, 3: 1, 4: 0, 6: 5, 7: None, 8: 8}
 

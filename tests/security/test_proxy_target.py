@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from corsight.proxy.forward import connection_url
-from corsight.proxy.targets import Target, TargetError, origin_form, parse_target, upstream_target
+from corsight.proxy.targets import TargetError, UpstreamTarget, origin_form, parse_target, upstream_target
 from tests.proxy_support import HTTP_IMPLEMENTATIONS, Canary, RawServer, raw_exchange, serve_proxy, status_of
 
 BASE = "/api"
@@ -186,4 +186,4 @@ def test_property_open_mode_connects_only_to_the_host_it_checked(rest: str) -> N
 def test_a_target_cannot_be_built_with_a_path_that_is_not_a_path() -> None:
     for path in ("", "@127.0.0.1:9/x", "x", "/a b", "/a#b", "/\x00", "/é"):
         with pytest.raises(TargetError):
-            Target("http", "127.0.0.1", 5000, path, ADDRESS)
+            UpstreamTarget("http", "127.0.0.1", 5000, path, ADDRESS)

@@ -47,7 +47,8 @@ from corsight.browser.request import (
 )
 from corsight.browser.urls import is_http_url, origin_of, same_origin
 
-Kind = Literal["preflight", "actual"]
+#: Which step of a fetch an exchange is: the preflight or the actual request.
+StepKind = Literal["preflight", "actual"]
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class Outgoing:
     the ones the page's request carries plus those the CORS protocol adds (Chromium also adds
     Host, User-Agent, Accept-*, Sec-Fetch-*, Referer: the transport's business)."""
 
-    kind: Kind
+    kind: StepKind
     method: str
     url: str
     headers: tuple[tuple[str, str], ...]
@@ -103,7 +104,7 @@ class Exchange:
         }
 
     @property
-    def kind(self) -> Kind:
+    def kind(self) -> StepKind:
         return self.request.kind
 
     @property

@@ -4,7 +4,7 @@ environment variables, or from another library's settings, with every problem re
 each with its id, where it is written and its fix.
 
 - :mod:`~corsight.config.loading` — files and the environment → a Policy or Router
-  (:func:`load`, :func:`analyze`, :func:`from_mapping`, :func:`discover`);
+  (:func:`load`, :func:`analyze_config`, :func:`from_mapping`, :func:`discover`);
 - :mod:`~corsight.config.toml` — reading TOML, the line of each key, TOML syntax in problems;
 - :mod:`~corsight.config.environment` — typed environment variables (also the proxy's);
 - :mod:`~corsight.config.problems` — the problems' stable ids;
@@ -18,7 +18,15 @@ A problem is a :class:`~corsight.errors.Problem`; :func:`load` raises
 """
 
 from corsight.config.environment import ENV_PREFIX, env_name
-from corsight.config.loading import Loaded, analyze, build_policy, discover, from_env, from_mapping, load
+from corsight.config.loading import (
+    Loaded,
+    analyze_config,
+    build_policy,
+    discover,
+    from_env,
+    from_mapping,
+    load,
+)
 from corsight.errors import ConfigError, Problem
 
 __all__ = [
@@ -26,7 +34,7 @@ __all__ = [
     "ConfigError",
     "Loaded",
     "Problem",
-    "analyze",
+    "analyze_config",
     "build_policy",
     "discover",
     "env_name",

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from corsight.config.loading import Loaded, analyze
+from corsight.config.loading import Loaded, analyze_config
 from corsight.config.toml import TOML
 from corsight.errors import ConfigError, Problem, Unwritable
 from corsight.policy import Policy
@@ -89,7 +89,7 @@ def lint_command(file: str | None, use_env: bool | None, as_json: bool) -> None:
         use_env = file is None
     env = os.environ if use_env else {}
     try:
-        loaded = analyze(file, env=env)
+        loaded = analyze_config(file, env=env)
     except ConfigError as exc:
         if as_json:
             problems = [p.to_dict() for p in exc.problems]

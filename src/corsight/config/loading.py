@@ -325,7 +325,9 @@ def from_env(env: Mapping[str, str]) -> tuple[dict[str, Any], list[Problem]]:
     return read_environment(env, ids=IDS)
 
 
-def analyze(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None) -> Loaded:
+def analyze_config(
+    path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | None = None
+) -> Loaded:
     """Everything :func:`load` would do, without raising for problems: the result (``None``
     when there are errors), every problem, and the sources read. Raises :class:`ConfigError`
     only when a file cannot be read or no configuration exists at all."""
@@ -385,7 +387,7 @@ def load(path: str | os.PathLike[str] | None = None, env: Mapping[str, str] | No
     ``CORSIGHT_*`` variables of ``env`` (default ``os.environ``) override the file's top-level
     settings. Raises :class:`ConfigError` listing every problem, each with its fix.
     """
-    loaded = analyze(path, env)
+    loaded = analyze_config(path, env)
     if loaded.errors or loaded.result is None:
         raise ConfigError(loaded.errors or loaded.problems)
     return loaded.result

@@ -6,8 +6,8 @@ family renders it. A policy a target cannot carry out exactly is refused with
 :class:`ExportError`, never exported as a config that behaves differently.
 """
 
-from corsight.export.model import Answer, Header, Plan, build_plan
+from corsight.export.model import Header, Plan, PlannedResponse, build_plan
 from corsight.export.result import Exported, ExportError
 from corsight.export.targets import TARGETS, export
 
-__all__ = ["TARGETS", "Answer", "ExportError", "Exported", "Header", "Plan", "build_plan", "export"]
+__all__ = ["TARGETS", "ExportError", "Exported", "Header", "Plan", "PlannedResponse", "build_plan", "export"]

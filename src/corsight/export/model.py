@@ -62,7 +62,7 @@ class Header:
 
 
 @dataclass(frozen=True)
-class Answer:
+class PlannedResponse:
     """What one kind of request gets. ``status`` is set for preflights, which the server answers
     itself with ``body``; otherwise the application answers and ``headers`` are added to its
     response (replacing headers of the same names) and ``vary`` is merged into its Vary."""
@@ -97,11 +97,11 @@ class Plan:
     methods: tuple[str, ...] | None
     request_headers: tuple[str, ...] | None
     private_network: bool
-    preflight_ok: Answer | None
-    preflight_denied: Answer
-    actual_allowed: Answer
-    actual_denied: Answer
-    not_cors: Answer
+    preflight_ok: PlannedResponse | None
+    preflight_denied: PlannedResponse
+    actual_allowed: PlannedResponse
+    actual_denied: PlannedResponse
+    not_cors: PlannedResponse
     notes: list[str] = field(default_factory=list)
 
     # --- the regexes every target uses -------------------------------------------------------
@@ -286,10 +286,10 @@ def _headers(pairs: HeaderPairs) -> tuple[Header, ...]:
     return tuple(Header(name, value) for name, value in pairs)
 
 
-def _answer(decision: Decision, body: str | None = None) -> Answer:
+def _planned(decision: Decision, body: str | None = None) -> PlannedResponse:
     """A ready-made decision as it is: nothing in it depends on the request."""
     body = decision.body.decode() if body is None else body
-    return Answer(_headers(decision.headers), vary=decision.vary, status=decision.status, body=body)
+    return PlannedResponse(_headers(decision.headers), vary=decision.vary, status=decision.status, body=body)
 
 
 def build_plan(policy: Policy, *, portable: bool = True) -> Plan:
@@ -306,7 +306,7 @@ def build_plan(policy: Policy, *, portable: bool = True) -> Plan:
     patterns += ["(?:" + (portable_regex(r) if portable else r) + ")" for r in tables.origin_regexes]
     origin = "*" if tables.any_origin else ORIGIN
 
-    preflight_ok: Answer | None = None
+    preflight_ok: PlannedResponse | None = None
     if tables.methods != ():  # with no method allowed, no preflight passes
         headers = [Header(ALLOW_ORIGIN, origin), *_headers(tables.preflight_headers)]
         if tables.methods is None:
@@ -316,7 +316,7 @@ def build_plan(policy: Policy, *, portable: bool = True) -> Plan:
         if tables.private_network:
             headers.append(Header(ALLOW_PRIVATE_NETWORK, "true", "private-network"))
         headers.append(Header("Vary", tables.preflight_vary))
-        preflight_ok = Answer(tuple(headers), status=PREFLIGHT_ALLOWED_STATUS)
+        preflight_ok = PlannedResponse(tuple(headers), status=PREFLIGHT_ALLOWED_STATUS)
 
     plan = Plan(
         policy=policy,
@@ -328,12 +328,12 @@ def build_plan(policy: Policy, *, portable: bool = True) -> Plan:
         private_network=tables.private_network,
         preflight_ok=preflight_ok,
         # One answer for every denied preflight: a server config does not tell which test failed.
-        preflight_denied=_answer(tables.preflight_denied, body="CORS preflight denied by the CORS policy\n"),
-        actual_allowed=Answer(
+        preflight_denied=_planned(tables.preflight_denied, body="CORS preflight denied by the CORS policy\n"),
+        actual_allowed=PlannedResponse(
             (Header(ALLOW_ORIGIN, origin), *_headers(tables.actual_headers)), vary=tables.actual_vary
         ),
-        actual_denied=_answer(tables.actual_denied),
-        not_cors=_answer(tables.not_cors),
+        actual_denied=_planned(tables.actual_denied),
+        not_cors=_planned(tables.not_cors),
     )
     if patterns:
         plan.notes.append(

@@ -15,8 +15,8 @@ from corsight.export.model import (
     CANONICAL_ORIGIN_REGEX,
     REQUEST_HEADERS,
     REQUEST_METHOD,
-    Answer,
     Plan,
+    PlannedResponse,
 )
 from corsight.export.result import Exported, ExportError
 from corsight.export.webservers import LOWERCASE_NOTE
@@ -26,7 +26,7 @@ def _js_regex(regex: str, flags: str = "") -> str:
     return "/" + regex.replace("/", "\\/") + "/" + flags
 
 
-def _value(answer: Answer | None, name: str) -> str | None:
+def _value(answer: PlannedResponse | None, name: str) -> str | None:
     if answer is None:
         return None
     header = answer.header(name)

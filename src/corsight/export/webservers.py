@@ -14,9 +14,9 @@ from corsight.export.model import (
     ORIGIN,
     REQUEST_HEADERS,
     REQUEST_METHOD,
-    Answer,
     Header,
     Plan,
+    PlannedResponse,
 )
 from corsight.export.result import Exported, ExportError
 
@@ -29,7 +29,7 @@ LOWERCASE_NOTE = (
 KINDS = ("preflight_ok", "preflight_denied", "actual_allowed", "actual_denied", "not_cors")
 
 
-def _answers(plan: Plan) -> list[tuple[str, Answer]]:
+def _planned_responses(plan: Plan) -> list[tuple[str, PlannedResponse]]:
     found = [
         ("preflight_ok", plan.preflight_ok),
         ("preflight_denied", plan.preflight_denied),
@@ -40,7 +40,7 @@ def _answers(plan: Plan) -> list[tuple[str, Answer]]:
     return [(kind, answer) for kind, answer in found if answer is not None]
 
 
-def _response_headers(answer: Answer) -> list[Header]:
+def _response_headers(answer: PlannedResponse) -> list[Header]:
     """The headers a server adds: the preflight's own Content-Type belongs to its body, and an
     actual response's Vary is merged as one more header."""
     headers = [h for h in answer.headers if h.name.lower() != "content-type"]
@@ -87,7 +87,7 @@ def _ng_var(name: str) -> str:
 
 
 def nginx(plan: Plan) -> Exported:
-    for _, answer in _answers(plan):
+    for _, answer in _planned_responses(plan):
         for header in answer.headers:
             if "$" in header.value or '"' in header.value:
                 raise ExportError(
@@ -163,7 +163,7 @@ def nginx(plan: Plan) -> Exported:
         "not_cors": None,
     }
     variables: dict[str, None] = {}
-    for _, answer in _answers(plan):
+    for _, answer in _planned_responses(plan):
         for header in _response_headers(answer):
             variables.setdefault(header.name, None)
     out.append("# The headers each kind of request gets (an empty value sends no header).")
@@ -313,7 +313,7 @@ def apache(plan: Plan) -> Exported:
         "private-network": f" && -n {_req('Access-Control-Request-Private-Network')}",
         "always": "",
     }
-    for kind, answer in _answers(plan):
+    for kind, answer in _planned_responses(plan):
         out.append(f"# {kind.replace('_', ' ')}")
         for header in _response_headers(answer):
             condition = conditions[kind] + extra_condition[header.when]
@@ -367,7 +367,7 @@ def _caddy_value(value: str) -> str:
 
 
 def caddy(plan: Plan) -> Exported:
-    for _, answer in _answers(plan):
+    for _, answer in _planned_responses(plan):
         for header in answer.headers:
             if "{" in header.value.replace(ORIGIN, "").replace(REQUEST_METHOD, "").replace(
                 REQUEST_HEADERS, ""
@@ -389,7 +389,7 @@ def caddy(plan: Plan) -> Exported:
         "private-network": f" && {_ph('Access-Control-Request-Private-Network')} != ''",
         "always": "",
     }
-    for kind, answer in _answers(plan):
+    for kind, answer in _planned_responses(plan):
         groups: dict[str, list[Header]] = {}
         for header in _response_headers(answer):
             groups.setdefault(header.when, []).append(header)

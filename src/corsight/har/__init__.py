@@ -5,18 +5,18 @@
 :mod:`~corsight.har.cli` is the command.
 """
 
-from corsight.har.analysis import Finding, Report, analyze, analyze_file, check_command
+from corsight.har.analysis import Report, RequestReport, analyze_file, analyze_har, check_command
 from corsight.har.file import MAX_HAR_BYTES, Har, HarEntry, HarError, load, parse, read_json
 
 __all__ = [
     "MAX_HAR_BYTES",
-    "Finding",
     "Har",
     "HarEntry",
     "HarError",
     "Report",
-    "analyze",
+    "RequestReport",
     "analyze_file",
+    "analyze_har",
     "check_command",
     "load",
     "parse",

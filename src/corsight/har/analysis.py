@@ -66,8 +66,9 @@ BROWSER_HEADERS = frozenset(
 
 
 @dataclass
-class Finding:
-    """One cross-origin request of the HAR and what the browser model makes of it."""
+class RequestReport:
+    """One cross-origin request of the HAR and what the browser model makes of it (failed or
+    not: :attr:`Report.failed` picks the failures)."""
 
     index: int
     method: str
@@ -110,15 +111,15 @@ class Report:
     entries: int
     cross_origin: int
     same_origin: int
-    findings: list[Finding] = field(default_factory=list)
+    findings: list[RequestReport] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
     @property
-    def failed(self) -> list[Finding]:
+    def failed(self) -> list[RequestReport]:
         return [f for f in self.findings if f.failed]
 
-    def by_server(self) -> dict[str, list[Finding]]:
-        groups: dict[str, list[Finding]] = {}
+    def by_server(self) -> dict[str, list[RequestReport]]:
+        groups: dict[str, list[RequestReport]] = {}
         for finding in self.findings:
             groups.setdefault(finding.server, []).append(finding)
         return groups
@@ -257,7 +258,7 @@ def _replay(
     return step
 
 
-def analyze(har: Har | Mapping[str, Any], *, source: str = "", server: str | None = None) -> Report:
+def analyze_har(har: Har | Mapping[str, Any], *, source: str = "", server: str | None = None) -> Report:
     """Every cross-origin request of ``har`` (a :class:`Har`, or parsed JSON that is validated
     first: :class:`HarError` when it is not a HAR), replayed through the browser model."""
     if not isinstance(har, Har):
@@ -309,7 +310,9 @@ def analyze(har: Har | Mapping[str, Any], *, source: str = "", server: str | Non
         except (URLError, RequestError):
             continue
         report.cross_origin += 1
-        finding = Finding(preflight.index, request.method, preflight.url, origin, server_origin, False, True)
+        finding = RequestReport(
+            preflight.index, request.method, preflight.url, origin, server_origin, failed=False, known=True
+        )
         finding.preflight_index = preflight.index
         _judge(finding, request, preflight, None, server)
         report.findings.append(finding)
@@ -319,8 +322,8 @@ def analyze(har: Har | Mapping[str, Any], *, source: str = "", server: str | Non
 
 def _finding(
     entry: HarEntry, preflight: HarEntry | None, origin: str, target: str, server: str | None
-) -> Finding:
-    finding = Finding(entry.index, entry.method, entry.url, origin, target, failed=False, known=True)
+) -> RequestReport:
+    finding = RequestReport(entry.index, entry.method, entry.url, origin, target, failed=False, known=True)
     finding.status = entry.status if entry.has_response else None
     finding.preflight_index = preflight.index if preflight else None
     try:
@@ -335,7 +338,11 @@ def _finding(
 
 
 def _judge(
-    finding: Finding, request: Request, preflight: HarEntry | None, entry: HarEntry | None, server: str | None
+    finding: RequestReport,
+    request: Request,
+    preflight: HarEntry | None,
+    entry: HarEntry | None,
+    server: str | None,
 ) -> None:
     notes: list[str] = []
     verdict = _replay(request, preflight, entry, notes)
@@ -402,8 +409,8 @@ def _blocked_by_cors(error: str | None) -> bool:
 
 
 def analyze_file(path: str | Path, *, server: str | None = None) -> Report:
-    """:func:`analyze` of a HAR file (:class:`HarError` when it cannot be read or is not a HAR)."""
-    return analyze(load(path), source=str(path), server=server)
+    """:func:`analyze_har` of a HAR file (:class:`HarError` when it cannot be read or is not a HAR)."""
+    return analyze_har(load(path), source=str(path), server=server)
 
 
-__all__: Sequence[str] = ("Finding", "Report", "analyze", "analyze_file", "check_command")
+__all__: Sequence[str] = ("Report", "RequestReport", "analyze_file", "analyze_har", "check_command")

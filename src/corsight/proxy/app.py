@@ -20,14 +20,14 @@ from urllib.parse import quote, urljoin
 import aiohttp
 
 from corsight.asgi import cors_request, with_cors_headers
-from corsight.engine import Decision, Engine, Kind
+from corsight.engine import Decision, DecisionKind, Engine
 from corsight.proxy import headers as hdrs
 from corsight.proxy.accesslog import AccessLog
 from corsight.proxy.config import FINAL_URL_HEADER, ProxyConfig
 from corsight.proxy.forward import BODY_HEADERS, BodyState, Forwarder, Resolver, UpstreamError
 from corsight.proxy.page import usage_page
 from corsight.proxy.ratelimit import RateLimiter
-from corsight.proxy.targets import Target, TargetError, origin_form, parse_target, upstream_target
+from corsight.proxy.targets import TargetError, UpstreamTarget, origin_form, parse_target, upstream_target
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -142,14 +142,14 @@ class ProxyApp:
         peer = scope.get("client")
         client_host = hdrs.client_address(scope["headers"], peer[0] if peer else None, self.config.trusted)
         entry["client"] = client_host
-        result = Result()
+        record = AccessRecord()
         try:
-            await self._handle(scope, receive, send, method, origin, client_host, present, decision, result)
+            await self._handle(scope, receive, send, method, origin, client_host, present, decision, record)
         finally:
             if self.log.enabled:
-                entry.update(result.log)
-                entry["status"] = result.status
-                entry["bytes"] = result.bytes
+                entry.update(record.log)
+                entry["status"] = record.status
+                entry["bytes"] = record.bytes
                 entry["ms"] = round((time.perf_counter() - started) * 1000, 2)
                 self.log.write(**entry)
 
@@ -163,67 +163,67 @@ class ProxyApp:
         client: str | None,
         present: set[bytes],
         decision: Decision,
-        result: Result,
+        record: AccessRecord,
     ) -> None:
         if decision.status is not None:  # a preflight: answered here, never forwarded
-            result.status = decision.status
+            record.status = decision.status
             await send({"type": "http.response.start", "status": decision.status,
                         "headers": decision.raw_headers})  # fmt: skip
             await send({"type": "http.response.body", "body": decision.body})
             return
         path: str = scope["path"]
         if path == self.config.health_path:
-            await self._health(send, decision, result)
+            await self._health(send, decision, record)
             return
         if path == self.usage_path and method in ("GET", "HEAD") and not scope.get("query_string"):
             body = usage_page(self.config, _base_url(scope)).encode()
-            await reply(send, decision, 200, body, result, b"text/html; charset=utf-8")
+            await reply(send, decision, 200, body, record, b"text/html; charset=utf-8")
             return
         try:
             hdrs.check_request(scope["headers"])
         except hdrs.HeaderError as exc:
-            result.log["error"] = str(exc)
-            await reply(send, decision, exc.status, f"{exc}\n".encode(), result)
+            record.log["error"] = str(exc)
+            await reply(send, decision, exc.status, f"{exc}\n".encode(), record)
             return
-        if decision.kind is Kind.ACTUAL_DENIED:
+        if decision.kind is DecisionKind.ACTUAL_DENIED:
             # No CORS headers: the browser reports the refusal as a CORS error.
-            result.log["error"] = "origin"
-            await reply(send, decision, 403, f"origin {origin} may not use this proxy\n".encode(), result)
+            record.log["error"] = "origin"
+            await reply(send, decision, 403, f"origin {origin} may not use this proxy\n".encode(), record)
             return
         if self.require and not any(name in present for name in self.require):
             names = ", ".join(self.config.require_headers)
-            result.log["error"] = "require-header"
+            record.log["error"] = "require-header"
             await reply(send, decision, 400, f"missing required request header; send one of: {names}\n"
-                        .encode(), result)  # fmt: skip
+                        .encode(), record)  # fmt: skip
             return
         if self._shared_origin and b"service-worker" in present:
             # A browser fetching a service worker script: never installable on the shared origin.
-            result.log["error"] = "service-worker"
-            await reply(send, decision, 403, b"service worker scripts are not served in open mode\n", result)
+            record.log["error"] = "service-worker"
+            await reply(send, decision, 403, b"service worker scripts are not served in open mode\n", record)
             return
         if self.limiter.active:
             try:
                 refusal = await self.limiter.check(origin, client)
             except Exception as exc:  # storage down: refuse rather than run unlimited
-                result.log["error"] = f"rate-limit storage: {type(exc).__name__}"
-                await reply(send, decision, 503, b"rate limiter unavailable; try again later\n", result)
+                record.log["error"] = f"rate-limit storage: {type(exc).__name__}"
+                await reply(send, decision, 503, b"rate limiter unavailable; try again later\n", record)
                 return
             if refusal is not None:
-                result.log["error"] = f"rate-limit {refusal.scope}"
+                record.log["error"] = f"rate-limit {refusal.scope}"
                 message = f"too many requests from this {refusal.scope}: the limit is {refusal.limit}\n"
-                await reply(send, decision, 429, message.encode(), result,
+                await reply(send, decision, 429, message.encode(), record,
                             extra=[(b"retry-after", str(refusal.retry_after).encode())])  # fmt: skip
                 return
         try:
             target = self._target(scope)
         except TargetError as exc:
-            result.log["error"] = str(exc)
-            await reply(send, decision, exc.status, f"{exc}\n".encode(), result)
+            record.log["error"] = str(exc)
+            await reply(send, decision, exc.status, f"{exc}\n".encode(), record)
             return
-        result.log["target"] = target.origin + target.path.split("?", 1)[0]
-        await self._proxy(scope, receive, send, method, target, decision, result)
+        record.log["target"] = target.origin + target.path.split("?", 1)[0]
+        await self._proxy(scope, receive, send, method, target, decision, record)
 
-    def _target(self, scope: Scope) -> Target:
+    def _target(self, scope: Scope) -> UpstreamTarget:
         target = origin_form(_raw_path(scope), scope.get("query_string") or b"")
         if self.upstream is not None:
             return upstream_target(self.upstream, target)
@@ -232,7 +232,7 @@ class ProxyApp:
             raise TargetError("no target URL; put it after the proxy's slash")
         return parse_target(url)
 
-    async def _health(self, send: Send, decision: Decision, result: Result) -> None:
+    async def _health(self, send: Send, decision: Decision, record: AccessRecord) -> None:
         status = {"status": "ok", "mode": self.config.mode, "uptime": round(time.time() - self.started, 1)}
         code = 200
         if self.limiter.active and self.config.redis_url is not None:
@@ -241,13 +241,13 @@ class ProxyApp:
             if not ok:
                 status["status"], code = "degraded", 503
         body = json.dumps(status).encode() + b"\n"
-        await reply(send, decision, code, body, result, b"application/json")
+        await reply(send, decision, code, body, record, b"application/json")
 
     # -- the upstream exchange ----------------------------------------------------------------
 
     async def _proxy(
-        self, scope: Scope, receive: Receive, send: Send, method: str, target: Target,
-        decision: Decision, result: Result,
+        self, scope: Scope, receive: Receive, send: Send, method: str, target: UpstreamTarget,
+        decision: Decision, record: AccessRecord,
     ) -> None:  # fmt: skip
         config = self.config
         peer = scope["client"][0] if scope.get("client") else None
@@ -264,12 +264,12 @@ class ProxyApp:
                 trusted_peer=hdrs.is_trusted(peer, config.trusted),
             )
         except hdrs.HeaderError as exc:
-            result.log["error"] = str(exc)
-            await reply(send, decision, exc.status, f"{exc}\n".encode(), result)
+            record.log["error"] = str(exc)
+            await reply(send, decision, exc.status, f"{exc}\n".encode(), record)
             return
         if framing.length is not None and framing.length > config.max_request_bytes:
             await reply(send, decision, 413, f"request body larger than {config.max_request_bytes} bytes\n"
-                        .encode(), result)  # fmt: skip
+                        .encode(), record)  # fmt: skip
             return
         state = BodyState(config.max_request_bytes)
         body = _request_body(receive, state) if framing.has_body else None
@@ -283,11 +283,11 @@ class ProxyApp:
             try:
                 response = await self.forwarder.send(method, target, headers, body, deadline=deadline)
             except (TargetError, UpstreamError) as exc:
-                await self._failed(send, decision, result, state, exc, redirected=hops > 0)
+                await self._failed(send, decision, record, state, exc, redirected=hops > 0)
                 return
             except Exception as exc:
                 if state.too_large or state.client_gone:
-                    await self._failed(send, decision, result, state, exc, redirected=hops > 0)
+                    await self._failed(send, decision, record, state, exc, redirected=hops > 0)
                     return
                 raise
             follow = await self._redirect(response, target, method, body is not None, hops)
@@ -296,7 +296,7 @@ class ProxyApp:
             response.release()
             hops += 1
             new_target, method, drop_body = follow
-            result.log.setdefault("redirects", []).append(response.status)
+            record.log.setdefault("redirects", []).append(response.status)
             if drop_body:
                 body = None
                 headers = [(n, v) for n, v in headers if n.lower() not in BODY_HEADERS]
@@ -307,11 +307,11 @@ class ProxyApp:
             target = new_target
         body_done = body is None or state.done
         await self._respond(scope, receive if body_done else None, send, response, target, decision,
-                            result, redirected=hops > 0)  # fmt: skip
+                            record, redirected=hops > 0)  # fmt: skip
 
     async def _redirect(
-        self, response: aiohttp.ClientResponse, target: Target, method: str, has_body: bool, hops: int
-    ) -> tuple[Target, str, bool] | None:
+        self, response: aiohttp.ClientResponse, target: UpstreamTarget, method: str, has_body: bool, hops: int
+    ) -> tuple[UpstreamTarget, str, bool] | None:
         """Where to follow a redirect (target, method, whether the body goes), or ``None``."""
         if response.status not in REDIRECTS or self.config.redirects != "follow":
             return None
@@ -331,7 +331,7 @@ class ProxyApp:
             return None  # the body was streamed away; the browser re-sends it via Location
         return new, method, False
 
-    def _rewrite_location(self, scope: Scope, location: str, target: Target) -> str:
+    def _rewrite_location(self, scope: Scope, location: str, target: UpstreamTarget) -> str:
         absolute = urljoin(target.url, location)
         base = _base_url(scope)
         if self.upstream is None:
@@ -346,7 +346,7 @@ class ProxyApp:
         path = new.path[len(prefix) :] if prefix and new.path.startswith(prefix) else new.path
         return base + (path if path.startswith("/") else "/" + path)
 
-    def _final_url(self, scope: Scope, target: Target, redirected: bool) -> str:
+    def _final_url(self, scope: Scope, target: UpstreamTarget, redirected: bool) -> str:
         if self.upstream is None:
             return target.url
         if not redirected:  # the URL the browser asked for
@@ -357,7 +357,7 @@ class ProxyApp:
 
     async def _respond(
         self, scope: Scope, receive: Receive | None, send: Send, response: aiohttp.ClientResponse,
-        target: Target, decision: Decision, result: Result, *, redirected: bool,
+        target: UpstreamTarget, decision: Decision, record: AccessRecord, *, redirected: bool,
     ) -> None:  # fmt: skip
         config = self.config
         limit = config.max_response_bytes
@@ -365,7 +365,7 @@ class ProxyApp:
             if limit is not None and response.method != "HEAD" and (response.content_length or 0) > limit:
                 response.release()
                 await reply(send, decision, 502, f"upstream response larger than {limit} bytes\n".encode(),
-                            result)  # fmt: skip
+                            record)  # fmt: skip
                 return
             try:
                 raw = hdrs.response_headers(
@@ -373,8 +373,8 @@ class ProxyApp:
                     source=target.origin,
                 )  # fmt: skip
             except hdrs.HeaderError as exc:
-                result.log["error"] = str(exc)
-                await reply(send, decision, exc.status, f"{exc}\n".encode(), result)
+                record.log["error"] = str(exc)
+                await reply(send, decision, exc.status, f"{exc}\n".encode(), record)
                 return
             if response.status in REDIRECTS:
                 raw = [
@@ -391,19 +391,19 @@ class ProxyApp:
                     data = await response.read()
                 except (asyncio.TimeoutError, TimeoutError):
                     stalled = f"{target.origin} stalled in the response body or passed the deadline\n"
-                    await reply(send, decision, 504, stalled.encode(), result)
+                    await reply(send, decision, 504, stalled.encode(), record)
                     return
                 except aiohttp.ClientError as exc:
                     message = f"invalid response body from {target.origin}: {type(exc).__name__}\n"
-                    await reply(send, decision, 502, message.encode(), result)
+                    await reply(send, decision, 502, message.encode(), record)
                     return
-                result.status = response.status
-                result.bytes = len(data)
+                record.status = response.status
+                record.bytes = len(data)
                 await send({"type": "http.response.start", "status": response.status,
                             "headers": with_cors_headers(raw, decision)})  # fmt: skip
                 await send({"type": "http.response.body", "body": data})
                 return
-            result.status = response.status
+            record.status = response.status
             await send({"type": "http.response.start", "status": response.status,
                         "headers": with_cors_headers(raw, decision)})  # fmt: skip
             sent = 0
@@ -430,10 +430,10 @@ class ProxyApp:
                         raise ResponseAborted(f"upstream response passed {limit} bytes")
                     await send({"type": "http.response.body", "body": chunk, "more_body": True})
             except (aiohttp.ClientError, asyncio.TimeoutError, TimeoutError) as exc:
-                result.log["error"] = f"upstream body: {type(exc).__name__}"
+                record.log["error"] = f"upstream body: {type(exc).__name__}"
                 raise ResponseAborted(str(exc) or type(exc).__name__) from None
             except ResponseAborted as exc:
-                result.log["error"] = str(exc)
+                record.log["error"] = str(exc)
                 raise
             except asyncio.CancelledError:
                 if not gone:
@@ -441,10 +441,10 @@ class ProxyApp:
                 task = asyncio.current_task()
                 if task is not None and hasattr(task, "uncancel"):
                     task.uncancel()  # the cancellation was ours, and it is handled
-                result.log["error"] = "client disconnected"
+                record.log["error"] = "client disconnected"
                 return
             finally:
-                result.bytes = sent
+                record.bytes = sent
                 if watcher is not None:
                     watcher.cancel()
             await send({"type": "http.response.body", "body": b""})
@@ -452,12 +452,12 @@ class ProxyApp:
             response.release()
 
     async def _failed(
-        self, send: Send, decision: Decision, result: Result, state: BodyState, exc: Exception,
+        self, send: Send, decision: Decision, record: AccessRecord, state: BodyState, exc: Exception,
         redirected: bool,
     ) -> None:  # fmt: skip
         if state.client_gone:
-            result.log["error"] = "client disconnected"
-            result.status = 499
+            record.log["error"] = "client disconnected"
+            record.status = 499
             return
         if state.too_large:
             status, message = 413, f"request body larger than {self.config.max_request_bytes} bytes"
@@ -469,12 +469,12 @@ class ProxyApp:
             status, message = exc.status, str(exc)
         else:  # pragma: no cover - defensive
             status, message = 502, f"upstream error: {type(exc).__name__}"
-        result.log["error"] = message
-        await reply(send, decision, status, f"{message}\n".encode(), result)
+        record.log["error"] = message
+        await reply(send, decision, status, f"{message}\n".encode(), record)
 
 
-class Result:
-    """What the access log records about a request, filled in as it goes."""
+class AccessRecord:
+    """One line of the access log: what it records about a request, filled in as it goes."""
 
     __slots__ = ("bytes", "log", "status")
 
@@ -489,7 +489,7 @@ async def reply(
     decision: Decision,
     status: int,
     body: bytes,
-    result: Result,
+    record: AccessRecord,
     content_type: bytes = _TEXT[1],
     extra: list[tuple[bytes, bytes]] | None = None,
 ) -> None:
@@ -498,8 +498,8 @@ async def reply(
         body = f"corsight proxy: {status} {HTTPStatus(status).phrase}: ".encode() + body
     raw = [(b"content-type", content_type), (b"content-length", str(len(body)).encode()), _NO_STORE,
            *(extra or [])]  # fmt: skip
-    result.status = status
-    result.bytes = len(body)
+    record.status = status
+    record.bytes = len(body)
     await send({"type": "http.response.start", "status": status, "headers": with_cors_headers(raw, decision)})
     await send({"type": "http.response.body", "body": body})
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import aiohttp
 from yarl import URL
 
-from corsight.proxy.targets import IPAddress, Target, TargetError, TargetRules
+from corsight.proxy.targets import IPAddress, TargetError, TargetRules, UpstreamTarget
 
 #: ``resolver(host, port)`` returns the host's addresses as strings (tests inject fakes).
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -56,7 +56,7 @@ class BodyState:
     done: bool = False
 
 
-def connection_url(target: Target, address: IPAddress) -> URL:
+def connection_url(target: UpstreamTarget, address: IPAddress) -> URL:
     """The URL the client connects to for ``target``: built from parts (the checked address,
     the target's scheme, port, path and query), never by joining strings, and checked once
     built, so that nothing in a path can move the connection to another host."""
@@ -119,7 +119,7 @@ class Forwarder:
             await self._session.close()
             self._session = None
 
-    async def address(self, target: Target) -> IPAddress:
+    async def address(self, target: UpstreamTarget) -> IPAddress:
         """The checked address to connect to for ``target``; :class:`TargetError` if none."""
         if target.ip is not None:
             reason = self.rules.check(target.host, target.ip, target.port)
@@ -156,7 +156,7 @@ class Forwarder:
     async def send(
         self,
         method: str,
-        target: Target,
+        target: UpstreamTarget,
         headers: Iterable[tuple[str, str]],
         body: AsyncIterator[bytes] | None,
         *,

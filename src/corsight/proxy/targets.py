@@ -8,7 +8,7 @@ forms that carry an IPv4 address (mapped, compatible, NAT64, 6to4) are judged by
 
 The request target a client sends is only ever a path: :func:`origin_form` refuses anything
 else, and :func:`upstream_target` joins it to the upstream by parts, so no target can name
-another host (a :class:`Target`'s path always starts with ``/``).
+another host (a :class:`UpstreamTarget`'s path always starts with ``/``).
 """
 
 from __future__ import annotations
@@ -143,8 +143,9 @@ class TargetError(ValueError):
 
 
 @dataclass(frozen=True)
-class Target:
-    """A checked-syntax target: ``host`` is lowercase ASCII (IPv6 without brackets)."""
+class UpstreamTarget:
+    """Where the proxy forwards a request, syntax checked: ``host`` is lowercase ASCII (IPv6
+    without brackets)."""
 
     scheme: str
     host: str
@@ -153,7 +154,7 @@ class Target:
     ip: IPAddress | None  # set when the host is an IP literal
 
     def __post_init__(self) -> None:
-        # The one invariant that keeps the path a path: whatever builds a Target, a path that
+        # The one invariant that keeps the path a path: whatever builds a UpstreamTarget, a path that
         # does not start with "/" (or holds a fragment, a space or a control byte) could be
         # read as part of the authority by whoever joins it to a host.
         if not self.path.startswith("/") or not _is_visible(self.path):
@@ -173,7 +174,7 @@ class Target:
         return f"{self.scheme}://{self.netloc}"
 
 
-def parse_target(url: str) -> Target:
+def parse_target(url: str) -> UpstreamTarget:
     """Parse an absolute http(s) URL given to the proxy; :class:`TargetError` explains a bad one."""
     scheme, sep, rest = url.partition(":")
     scheme = scheme.lower()
@@ -213,7 +214,7 @@ def parse_target(url: str) -> Target:
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    return Target(scheme, host, port if port is not None else DEFAULT_PORTS[scheme], path, ip)
+    return UpstreamTarget(scheme, host, port if port is not None else DEFAULT_PORTS[scheme], path, ip)
 
 
 #: What a request target may hold as sent: visible ASCII but "#" (browsers percent-encode the
@@ -255,7 +256,7 @@ def has_dot_segment(path: str) -> bool:
     return False
 
 
-def upstream_target(upstream: Target, target: str) -> Target:
+def upstream_target(upstream: UpstreamTarget, target: str) -> UpstreamTarget:
     """Where upstream mode sends the request target ``target`` (from :func:`origin_form`):
     scheme, host, port and address are always the upstream's; the path is the upstream's base
     path joined with the target's, which may hold no dot segment (it could leave the base)."""

@@ -136,9 +136,9 @@ def scan_command(
         data: dict[str, Any] = report.to_dict() if as_json else to_sarif(report)
         out.write(dumps(data, indent=2) + "\n")
     else:
-        from corsight.scan.table import render  # rich only for the human report: --json starts faster
+        from corsight.scan.table import print_scan  # rich only for the human report: --json starts faster
 
-        render(report, console(file=out))
+        print_scan(report, console(file=out))
     sys.exit(1 if failed(report, fail_on) else 0)
 
 

@@ -37,8 +37,8 @@ from corsight.browser.private_network import (
     private_network_preflight,
 )
 from corsight.scan.probes import Probe
-from corsight.scan.target import Target, registrable_domain
-from corsight.scan.transport import Answer, NetFailure, Transport
+from corsight.scan.target import ScanTarget, registrable_domain
+from corsight.scan.transport import NetFailure, RawResponse, Transport
 from corsight.types import HeaderPairs
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -116,7 +116,7 @@ def page_origin(text: str) -> Origin:
         return Origin(parts.scheme.lower(), (parts.hostname or "").lower(), parts.port)
 
 
-def _same_site(target: Target, url: str) -> bool:
+def _same_site(target: ScanTarget, url: str) -> bool:
     host = (urlsplit(url).hostname or "").lower()
     if host == target.host:
         return True
@@ -130,7 +130,7 @@ def _failure(outcome: Outcome, exc: NetFailure) -> Outcome:
     return outcome
 
 
-async def send_direct(transport: Transport, target: Target, probe: Probe) -> Outcome:
+async def send_direct(transport: Transport, target: ScanTarget, probe: Probe) -> Outcome:
     """A plain GET with the probe's Origin (or none: a same-origin fetch), judged with the
     model's CORS check as if a page of that origin had made it. Used for the baseline and the
     trusted candidates."""
@@ -156,7 +156,7 @@ async def send_direct(transport: Transport, target: Target, probe: Probe) -> Out
     return outcome
 
 
-def _request(target: Target, probe: Probe, credentials: str) -> Request:
+def _request(target: ScanTarget, probe: Probe, credentials: str) -> Request:
     """The model's request for a page of the probe's origin: prepared once per URL and probe
     shape, then given each probe's origin (prepare_request uses the origin for nothing else;
     tests/test_scan_units.py holds it to that)."""
@@ -209,11 +209,11 @@ def _judged(outcome: Outcome, judgement: _Judgement) -> Outcome:
 _FIRST: dict[tuple[Any, ...], list[tuple[str, str]]] = {}
 
 
-async def send_fetch(transport: Transport, target: Target, probe: Probe) -> Outcome:
+async def send_fetch(transport: Transport, target: ScanTarget, probe: Probe) -> Outcome:
     """Drive the model's fetch for a page of the probe's origin, with credentials."""
     outcome = Outcome(probe)
     shape = (target.origin, probe.origin, probe.method, probe.headers) if probe.kind == "get" else None
-    early: Answer | NetFailure | None = None
+    early: RawResponse | NetFailure | None = None
     if shape is not None and shape in _FIRST:
         # Send what the model is known to send first, and skip the model if the answer is one
         # it already judged for this site.
@@ -221,7 +221,7 @@ async def send_fetch(transport: Transport, target: Target, probe: Probe) -> Outc
             early = await transport.send("GET", target.url, _FIRST[shape])
         except NetFailure as exc:
             early = exc
-        if isinstance(early, Answer):
+        if isinstance(early, RawResponse):
             judgement = _JUDGED.get((*shape, early.status, early.headers))
             if judgement is not None:
                 outcome.requests += early.attempts
@@ -307,7 +307,7 @@ async def send_fetch(transport: Transport, target: Target, probe: Probe) -> Outc
     return outcome
 
 
-async def send_pna(transport: Transport, target: Target, probe: Probe) -> Outcome:
+async def send_pna(transport: Transport, target: ScanTarget, probe: Probe) -> Outcome:
     """A private-network preflight (as Chromium sends before a public page reaches a private
     address), judged by the model with and without credentials."""
     assert probe.origin is not None
@@ -336,7 +336,7 @@ async def send_pna(transport: Transport, target: Target, probe: Probe) -> Outcom
     return outcome
 
 
-async def send_probe(transport: Transport, target: Target, probe: Probe) -> Outcome:
+async def send_probe(transport: Transport, target: ScanTarget, probe: Probe) -> Outcome:
     if probe.kind == "pna":
         return await send_pna(transport, target, probe)
     if (probe.trusted and probe.kind == "get") or probe.origin is None:

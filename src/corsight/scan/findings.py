@@ -13,7 +13,7 @@ from corsight.httpsyntax import varies_on
 from corsight.scan.classes import CLASSES, ORIGIN_CLASSES, MisconfigClass
 from corsight.scan.exchange import Outcome
 from corsight.scan.severity import Severity, rate
-from corsight.scan.target import Target
+from corsight.scan.target import ScanTarget
 
 EVIDENCE_HEADERS = (
     "access-control-allow-origin",
@@ -96,7 +96,7 @@ def _readable_phrase(outcome: Outcome) -> str:
     return "is answered with CORS headers but cannot read it"
 
 
-def _severity(outcome: Outcome, target: Target, cls: MisconfigClass) -> Severity:
+def _severity(outcome: Outcome, target: ScanTarget, cls: MisconfigClass) -> Severity:
     return rate(
         with_credentials=outcome.with_credentials,
         without_credentials=outcome.without_credentials,
@@ -105,7 +105,7 @@ def _severity(outcome: Outcome, target: Target, cls: MisconfigClass) -> Severity
     )
 
 
-def _origin_findings(target: Target, attacks: Sequence[Outcome]) -> list[Finding]:
+def _origin_findings(target: ScanTarget, attacks: Sequence[Outcome]) -> list[Finding]:
     by_class: dict[str, list[tuple[Severity, Outcome]]] = {}
     for outcome in attacks:
         class_id = outcome.probe.class_id
@@ -143,7 +143,7 @@ def _origin_findings(target: Target, attacks: Sequence[Outcome]) -> list[Finding
 DEDUCIBLE = frozenset({"special-characters", "third-party-origin", "localhost-origin"})
 
 
-def implied_classes(target: Target, outcomes: Iterable[Outcome]) -> dict[str, tuple[str, str]]:
+def implied_classes(target: ScanTarget, outcomes: Iterable[Outcome]) -> dict[str, tuple[str, str]]:
     """Deducible classes decided by a hit among ``outcomes``: class -> (deciding class, why)."""
     decided: dict[str, tuple[str, str]] = {}
     for outcome in outcomes:
@@ -176,7 +176,7 @@ def _cacheable(outcome: Outcome) -> bool:
 
 
 def _passive_findings(
-    target: Target, baseline: Outcome, calibration: Sequence[Outcome], attacks: Sequence[Outcome]
+    target: ScanTarget, baseline: Outcome, calibration: Sequence[Outcome], attacks: Sequence[Outcome]
 ) -> list[Finding]:
     findings: list[Finding] = []
     gets = [o for o in [*calibration, *attacks] if o.probe.kind == "get" and o.status is not None]
@@ -260,7 +260,7 @@ def _passive_findings(
     return findings
 
 
-def _preflight_findings(target: Target, preflights: Sequence[Outcome]) -> list[Finding]:
+def _preflight_findings(target: ScanTarget, preflights: Sequence[Outcome]) -> list[Finding]:
     findings: list[Finding] = []
     permissive = [o for o in preflights if o.probe.kind == "preflight" and o.preflight_passed]
     if permissive:
@@ -305,8 +305,8 @@ def _preflight_findings(target: Target, preflights: Sequence[Outcome]) -> list[F
     return findings
 
 
-def analyze(
-    target: Target,
+def find_misconfigurations(
+    target: ScanTarget,
     baseline: Outcome,
     calibration: Sequence[Outcome],
     attacks: Sequence[Outcome],
@@ -321,4 +321,11 @@ def analyze(
 
 
 ALL_CLASS_IDS = tuple(CLASSES)
-__all__ = ["ALL_CLASS_IDS", "DEDUCIBLE", "ORIGIN_CLASSES", "Finding", "analyze", "implied_classes"]
+__all__ = [
+    "ALL_CLASS_IDS",
+    "DEDUCIBLE",
+    "ORIGIN_CLASSES",
+    "Finding",
+    "find_misconfigurations",
+    "implied_classes",
+]

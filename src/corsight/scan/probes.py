@@ -15,7 +15,7 @@ from typing import Literal
 from corsight.browser import Origin
 from corsight.scan.severity import Severity
 from corsight.scan.target import (
-    Target,
+    ScanTarget,
     is_ip,
     is_listed_suffix,
     public_suffix,
@@ -76,7 +76,9 @@ LOCALHOST_ORIGINS = (
     (f"https://localhost.{ATTACKER}", Severity.HIGH),
 )
 
-Kind = Literal["get", "preflight", "pna"]
+#: What a probe tests: a simple request, one that needs a CORS preflight, or a Private Network
+#: Access preflight.
+ProbeKind = Literal["get", "preflight", "pna"]
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,7 @@ class Probe:
     class_id: str | None
     origin: str | None
     label: str
-    kind: Kind = "get"
+    kind: ProbeKind = "get"
     method: str = "GET"
     headers: tuple[tuple[str, str], ...] = ()
     cap: Severity = Severity.HIGH
@@ -104,7 +106,7 @@ def _default_port(origin: Origin) -> int | None:
 # --- calibration ---------------------------------------------------------------------------------
 
 
-def trusted_candidates(target: Target, extra: Iterable[str] = ()) -> list[str]:
+def trusted_candidates(target: ScanTarget, extra: Iterable[str] = ()) -> list[str]:
     """Origins a correct server is likely to trust: its own, the site's apex, www and app
     over https, and the ones the user named with ``--origin``."""
     found = [target.serialized_origin]
@@ -115,7 +117,7 @@ def trusted_candidates(target: Target, extra: Iterable[str] = ()) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def calibration_probes(target: Target, extra: Iterable[str] = ()) -> list[Probe]:
+def calibration_probes(target: ScanTarget, extra: Iterable[str] = ()) -> list[Probe]:
     return [
         Probe(None, origin, "trusted candidate", trusted=True) for origin in trusted_candidates(target, extra)
     ]
@@ -145,7 +147,7 @@ def _dot_mutations(host: str, registrable: str | None, own_suffix: str | None, l
     return out
 
 
-def attack_probes(target: Target, bases: list[Origin]) -> list[Probe]:
+def attack_probes(target: ScanTarget, bases: list[Origin]) -> list[Probe]:
     """The hostile probes. ``bases`` are the trusted origins the server accepted: prefix,
     substring, dot and special-character probes are built around them, and look-alikes of the
     registrable domain are sent only when one was accepted. A check that rejects every trusted
@@ -218,7 +220,7 @@ BASED_CLASSES = (
 )
 
 
-def not_applicable(target: Target, bases: list[Origin]) -> dict[str, str]:
+def not_applicable(target: ScanTarget, bases: list[Origin]) -> dict[str, str]:
     """Classes that cannot be tested on this target, and why."""
     skipped: dict[str, str] = {}
     if not bases:

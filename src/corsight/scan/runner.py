@@ -13,7 +13,7 @@ from typing import Any, TypeVar
 
 from corsight.scan.classes import CLASSES
 from corsight.scan.exchange import Outcome, page_origin, send_probe
-from corsight.scan.findings import DEDUCIBLE, Finding, analyze, implied_classes
+from corsight.scan.findings import DEDUCIBLE, Finding, find_misconfigurations, implied_classes
 from corsight.scan.probes import (
     ATTACKER,
     Probe,
@@ -23,7 +23,7 @@ from corsight.scan.probes import (
     preflight_probes,
 )
 from corsight.scan.severity import Severity
-from corsight.scan.target import Target, TargetError, parse_target
+from corsight.scan.target import ScanTarget, ScanTargetError, parse_target
 from corsight.scan.transport import Transport, TransportOptions
 
 Progress = Callable[[str], None]
@@ -42,7 +42,7 @@ class TargetResult:
     """The scan of one URL: findings, or why it could not be scanned."""
 
     input: str
-    target: Target | None = None
+    target: ScanTarget | None = None
     findings: list[Finding] = field(default_factory=list)
     error: str | None = None
     requests: int = 0
@@ -121,7 +121,7 @@ def _version() -> str:
     return __version__
 
 
-async def _gather(transport: Transport, target: Target, probes: Iterable[Probe]) -> list[Outcome]:
+async def _gather(transport: Transport, target: ScanTarget, probes: Iterable[Probe]) -> list[Outcome]:
     tasks: list[Awaitable[Outcome]] = [send_probe(transport, target, p) for p in probes]
     return list(await asyncio.gather(*tasks))
 
@@ -131,7 +131,7 @@ async def scan_target(text: str, transport: Transport, options: ScanOptions) -> 
     started = time.monotonic()
     try:
         await _scan_into(result, text, transport, options)
-    except TargetError as exc:
+    except ScanTargetError as exc:
         result.error = f"invalid target: {exc}"
     except Exception as exc:  # never let one target stop the scan
         result.error = f"internal error: {exc.__class__.__name__}: {exc}"
@@ -171,14 +171,14 @@ async def _scan_into(result: TargetResult, text: str, transport: Transport, opti
         for o in [*calibration, *attacks, *preflights]
         if o.error is not None
     ]
-    result.findings = analyze(target, baseline, calibration, attacks, preflights)
+    result.findings = find_misconfigurations(target, baseline, calibration, attacks, preflights)
     for finding in result.findings:
         deciders = {finding.class_id, *(o.probe.class_id for o in finding.also)}
         finding.implied = sorted(c for c, (by, _) in result.implied.items() if by in deciders)
 
 
 async def _attack(
-    result: TargetResult, transport: Transport, target: Target, probes: list[Probe]
+    result: TargetResult, transport: Transport, target: ScanTarget, probes: list[Probe]
 ) -> list[Outcome]:
     """The hostile GETs in two steps: first those that decide (any origin, prefixes,
     substrings...), then the classes they may already decide (special characters,

@@ -19,7 +19,8 @@ STYLES = {
 }
 
 
-def render(report: ScanReport, console: Console, *, details: bool = True) -> None:
+def print_scan(report: ScanReport, console: Console, *, details: bool = True) -> None:
+    """Print the human report of a scan (``corsight scan`` without ``--json``/``--sarif``)."""
     findings = sorted(report.findings, key=lambda f: (-f.severity, f.url, f.class_id))
     if findings:
         table = Table(show_header=True, header_style="bold", box=None, pad_edge=False, expand=False)

@@ -14,7 +14,7 @@ from corsight.browser import Origin, URLError
 from corsight.browser.urls import canonical_url, origin_of
 
 
-class TargetError(ValueError):
+class ScanTargetError(ValueError):
     """The input is not an http(s) URL the scanner can probe."""
 
 
@@ -71,7 +71,7 @@ def is_internal_host(host: str) -> bool:
 
 
 @dataclass(frozen=True)
-class Target:
+class ScanTarget:
     """One URL to scan, with what the probes are built from."""
 
     url: str
@@ -90,26 +90,26 @@ class Target:
         return self.origin.serialize()
 
 
-def parse_target(text: str, *, internal: bool = False) -> Target:
-    """Parse one input line; a bare host gets ``https://``. Raises :class:`TargetError`."""
+def parse_target(text: str, *, internal: bool = False) -> ScanTarget:
+    """Parse one input line; a bare host gets ``https://``. Raises :class:`ScanTargetError`."""
     raw = text.strip()
     if not raw:
-        raise TargetError("empty URL")
+        raise ScanTargetError("empty URL")
     if "://" not in raw:
         raw = "https://" + raw
     try:
         scheme = urlsplit(raw).scheme.lower()
     except ValueError as exc:
-        raise TargetError(f"{text.strip()!r}: {exc}") from None
+        raise ScanTargetError(f"{text.strip()!r}: {exc}") from None
     if scheme not in ("http", "https"):
-        raise TargetError(f"{text.strip()!r}: only http and https URLs can be scanned")
+        raise ScanTargetError(f"{text.strip()!r}: only http and https URLs can be scanned")
     try:
         url = canonical_url(raw)
         origin = origin_of(url)
     except URLError as exc:
-        raise TargetError(str(exc)) from None
+        raise ScanTargetError(str(exc)) from None
     host = origin.host
-    return Target(
+    return ScanTarget(
         url=url,
         origin=origin,
         host=host,

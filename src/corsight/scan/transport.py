@@ -53,7 +53,7 @@ def parse_resolve(values: Sequence[str]) -> dict[tuple[str, int], str]:
 
 
 @dataclass(frozen=True)
-class Answer:
+class RawResponse:
     """A response's status and header lines as received, the header lines we sent, and how
     many times the request was sent (retries included)."""
 
@@ -606,7 +606,7 @@ class Transport:
             found = self._addresses[url] = _address(url)
         return found
 
-    async def send(self, method: str, url: str, headers: Sequence[tuple[str, str]]) -> Answer:
+    async def send(self, method: str, url: str, headers: Sequence[tuple[str, str]]) -> RawResponse:
         """Send once (plus retries on connection failures and timeouts); raise
         :class:`NetFailure` when no response came."""
         try:
@@ -633,7 +633,7 @@ class Transport:
                     await self._polite(key)
                 try:
                     status, received = await self._exchange(key, method, data)
-                    return Answer(status, received, sent, attempt + 1)
+                    return RawResponse(status, received, sent, attempt + 1)
                 except (NetFailure, OSError, asyncio.TimeoutError, ValueError) as exc:
                     last = classify(exc)
                     last.attempts = attempt + 1
