@@ -58,6 +58,16 @@ BAD = [
 ]
 
 
+#: What the line must say, where saying only "invalid" would leave the user guessing.
+HINTS = {
+    "check http://127.0.0.1:99999/ --origin http://127.0.0.1:1": "the port is not a number from 1 to 65535",
+    f"check {URL} --origin localhost:5173": "write 'http://localhost:5173'",
+    "scan -o /nonexistent/dir/report.json http://127.0.0.1:9/": "its folder does not exist",
+    "proxy --allow-origin https://a.example --access-log /missing/dir/log.json": "cannot write the access log",
+    "chek": "Did you mean 'check'?",
+}
+
+
 @pytest.fixture(scope="module")
 def tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("bad-input")
@@ -82,4 +92,5 @@ def test_bad_input_is_one_line_and_exit_2(argv: list[str], tmp: Path) -> None:
     lines = done.stderr.splitlines()
     assert len(lines) == 1, done.stderr
     assert lines[0].startswith("corsight"), lines[0]
+    assert HINTS.get(" ".join(argv), "") in lines[0]
     assert done.stdout == "", done.stdout

@@ -51,7 +51,11 @@ def _split(url: str) -> SplitResult:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - validates the port
     except ValueError as exc:
-        raise URLError(f"invalid URL: {url!r} ({exc})") from None
+        reason = "the port is not a number from 1 to 65535" if "port" in str(exc).lower() else str(exc)
+        raise URLError(f"invalid URL: {url!r} ({reason})") from None
+    if "://" not in url and url and not url.startswith("/"):
+        # 'localhost:5173' parses as scheme 'localhost': what was meant is plain.
+        raise URLError(f"invalid URL: {url!r} has no scheme; write 'http://{url}' (or https://)")
     if not parts.scheme or not parts.netloc or not parts.hostname:
         raise URLError(f"invalid URL: {url!r} (an absolute http(s) URL is needed)")
     return parts

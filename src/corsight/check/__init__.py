@@ -23,7 +23,7 @@ from corsight.browser import (
     needs_preflight,
     prepare_request,
 )
-from corsight.browser.urls import is_http_url, origin_of, same_origin
+from corsight.browser.urls import canonical_url, is_http_url, origin_of, same_origin
 from corsight.check.result import CheckError, CheckResult, Outcome
 from corsight.check.wire import Wire
 from corsight.check.wire import send as send_request
@@ -75,7 +75,11 @@ def check(
     if server is not None and server not in SERVERS:
         raise CheckError(f"unknown server {server!r}: choose one of {', '.join(SERVERS)}")
     if not is_http_url(url):
-        raise CheckError(f"invalid URL {url!r}: an absolute http:// or https:// URL is needed")
+        try:
+            canonical_url(url)  # says precisely what is wrong with it
+        except URLError as exc:
+            raise CheckError(str(exc)) from None
+        raise CheckError(f"invalid URL {url!r}: only http:// and https:// URLs can be checked")
     try:
         request = prepare_request(
             url, origin=origin, method=method, headers=headers, credentials=credentials, body=body

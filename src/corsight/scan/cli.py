@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from contextlib import nullcontext
+from pathlib import Path
 from typing import IO, Any
 
 import click
 
-from corsight.clierror import HeaderLine, Seconds
+from corsight.clierror import HeaderLine, Seconds, fail
 from corsight.safetext import console, dumps
 from corsight.scan.runner import ScanOptions, ScanReport, run, scan_async
 from corsight.scan.sarif import to_sarif
@@ -78,7 +80,12 @@ def failed(report: ScanReport, fail_on: str) -> bool:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON")
 @click.option("--sarif", "as_sarif", is_flag=True, help="Print the report as SARIF 2.1.0")
-@click.option("-o", "--output", type=click.File("w"), help="Write the report to FILE")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, writable=True),
+    help="Write the report to FILE (checked before scanning, written after)",
+)
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="low", show_default=True)
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal)")
 def scan_command(
@@ -97,7 +104,7 @@ def scan_command(
     delay: float,
     as_json: bool,
     as_sarif: bool,
-    output: IO[str] | None,
+    output: str | None,
     fail_on: str,
     progress: bool | None,
 ) -> None:
@@ -105,6 +112,8 @@ def scan_command(
 
     Every class is probed; severity follows what the browser model says a hostile page could
     read (with the victim's cookies: high). Exit status 1 when a finding reaches --fail-on."""
+    if output is not None and not Path(output).resolve().parent.is_dir():
+        fail("scan", f"cannot write the report to {output}: its folder does not exist")
     if as_json and as_sarif:
         raise click.UsageError("choose one of --json and --sarif")
     targets = collect_urls(urls, input_file, sys.stdin)
@@ -131,14 +140,14 @@ def scan_command(
     )
     show = sys.stderr.isatty() if progress is None else progress
     report = _run(targets, options, show)
-    out = output or sys.stdout
-    if as_json or as_sarif:
-        data: dict[str, Any] = report.to_dict() if as_json else to_sarif(report)
-        out.write(dumps(data, indent=2) + "\n")
-    else:
-        from corsight.scan.table import print_scan  # rich only for the human report: --json starts faster
+    with open(output, "w", encoding="utf-8") if output else nullcontext(sys.stdout) as out:
+        if as_json or as_sarif:
+            data: dict[str, Any] = report.to_dict() if as_json else to_sarif(report)
+            out.write(dumps(data, indent=2) + "\n")
+        else:
+            from corsight.scan.table import print_scan  # rich only for the human report: --json starts faster
 
-        print_scan(report, console(file=out))
+            print_scan(report, console(file=out))
     sys.exit(1 if failed(report, fail_on) else 0)
 
 
