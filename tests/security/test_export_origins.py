@@ -4,7 +4,7 @@ origin the engine refuses — e.g. `https://evil.example/.example.com` through a
 of a serialized origin.
 
 Every exported target applies the plan's regexes (the real servers are held to the plan in
-tests/test_export_servers.py); here the plan is held to the engine over the same hostile origins
+tests/export/test_export_servers.py); here the plan is held to the engine over the same hostile origins
 the engine's own grammar test uses."""
 
 from __future__ import annotations

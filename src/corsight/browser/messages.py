@@ -98,7 +98,7 @@ _READ_CREDENTIALS_MODE = frozenset(
 )
 #: Refusals that the credentials mode does not enter into. Every check is as strict or less
 #: without credentials, so the same fetch with credentials ``omit`` takes the same steps and
-#: fails with the same error (tests/test_browser_credentials.py holds the model to it).
+#: fails with the same error (tests/browser/test_browser_credentials.py holds the model to it).
 SAME_WITHOUT_CREDENTIALS = frozenset(CorsError) - _READ_CREDENTIALS_MODE
 
 # Appended for fetch() (not XHR) after the three "bad value" Allow-Origin details. Chromium up to

@@ -159,7 +159,7 @@ async def send_direct(transport: Transport, target: ScanTarget, probe: Probe) ->
 def _request(target: ScanTarget, probe: Probe, credentials: str) -> Request:
     """The model's request for a page of the probe's origin: prepared once per URL and probe
     shape, then given each probe's origin (prepare_request uses the origin for nothing else;
-    tests/test_scan_units.py holds it to that)."""
+    tests/scan/test_scan_units.py holds it to that)."""
     assert probe.origin is not None
     template = _prepared(target.url, probe.method, probe.headers, credentials)
     return replace(template, origin=page_origin(probe.origin))
@@ -187,7 +187,7 @@ class _Judgement:
 
 # The model's judgement of a hostile GET that its first answer settled (no redirect followed),
 # by (target's origin, page's origin, method, headers, status, response headers). CORS compares
-# origins and headers, never the path (tests/test_scan_units.py holds the model to that), and
+# origins and headers, never the path (tests/scan/test_scan_units.py holds the model to that), and
 # an API answers most probes alike on every path: a scan of many URLs of one site judges each
 # distinct answer once.
 _JUDGED: dict[tuple[Any, ...], _Judgement] = {}
@@ -283,7 +283,7 @@ async def send_fetch(transport: Transport, target: ScanTarget, probe: Probe) -> 
         if outcome.with_credentials or verdict.cors_error in SAME_WITHOUT_CREDENTIALS:
             # What the credentialed fetch proved holds without credentials too: every check is
             # as strict or less without them, and the model names the refusals credentials
-            # cannot cause (tests/test_browser_credentials.py holds it to that).
+            # cannot cause (tests/browser/test_browser_credentials.py holds it to that).
             outcome.without_credentials = outcome.with_credentials
             outcome.omit_error = verdict.cors_error
         else:

@@ -199,7 +199,7 @@ class _Connection(asyncio.Protocol):
             self._finish()  # a body read until the close, or cut short: the head is what counts
         elif not self._got_bytes:
             # Chromium calls this an empty response; the scanner has always reported (and
-            # tests/test_scan_transport.py pins) a reset, which the stale case below shares.
+            # tests/scan/test_scan_transport.py pins) a reset, which the stale case below shares.
             closed = NetFailure(NetworkFailure.CONNECTION_RESET, "closed without a response")
             self._fail(_Stale() if self._reused else closed)
         else:

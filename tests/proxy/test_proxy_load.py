@@ -23,7 +23,7 @@ import pytest
 from tests.proxy_support import RawServer, free_port
 from tests.servers import _wait_listening
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 ORIGIN = "http://page.test"
 GiB = 1 << 30
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from corsight.check import check
-from tests.test_check import RawServer, Script, answer
+from tests.check.test_check import RawServer, Script, answer
 
 pytestmark = pytest.mark.browser
 

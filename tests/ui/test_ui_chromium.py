@@ -33,7 +33,7 @@ from tests.servers import free_port, serve_asgi, serve_wsgi
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCS_SCREENSHOT = ROOT / "docs" / "ui.png"
 STATIC = ROOT / "src" / "corsight" / "ui" / "static"
 

@@ -32,7 +32,7 @@ APP = "https://app.example"
 API = "https://api.example/items"
 OTHER = "https://other.example/items"
 ACAO = ("Access-Control-Allow-Origin", APP)
-SRC = str(Path(__file__).resolve().parents[1] / "src")
+SRC = str(Path(__file__).resolve().parents[2] / "src")
 
 
 def R(status: int, *headers: tuple[str, str]) -> Response:

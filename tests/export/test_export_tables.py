@@ -19,7 +19,7 @@ from corsight import Policy
 from corsight.engine import ALLOW_ORIGIN, PREFLIGHT_VARY, DecisionKind, Engine
 from corsight.export import build_plan
 
-EXPORT = Path(__file__).resolve().parents[1] / "src" / "corsight" / "export"
+EXPORT = Path(__file__).resolve().parents[2] / "src" / "corsight" / "export"
 
 
 def test_the_tables_are_what_the_engine_matches_and_sends() -> None:

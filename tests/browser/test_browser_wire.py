@@ -29,7 +29,7 @@ from corsight.scan.target import parse_target
 from corsight.scan.transport import Transport, TransportOptions
 from tests.servers import serve_asgi
 
-SRC = Path(__file__).resolve().parent.parent / "src" / "corsight"
+SRC = Path(__file__).resolve().parents[2] / "src" / "corsight"
 PAGE = "https://app.example"
 API = "https://api.example/v1"
 FETCH_METADATA = [("Sec-Fetch-Mode", "cors"), ("Sec-Fetch-Dest", "empty")]

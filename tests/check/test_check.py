@@ -427,7 +427,7 @@ def test_corsight_check_is_the_function_whatever_loads_first(first: str) -> None
         "assert corsight.check is check and corsight.CheckError is CheckError\n"
         "assert corsight.check.__module__ == 'corsight.check'\n"
     )
-    src = str(Path(__file__).resolve().parents[1] / "src")
+    src = str(Path(__file__).resolve().parents[2] / "src")
     subprocess.run([sys.executable, "-c", code], env={"PYTHONPATH": src}, check=True, timeout=60)
 
 

@@ -19,7 +19,7 @@ from corsight.httpsyntax import (
     vary_names,
 )
 
-SRC = Path(__file__).resolve().parent.parent / "src" / "corsight"
+SRC = Path(__file__).resolve().parents[2] / "src" / "corsight"
 tokens = st.text(alphabet=TOKEN_CHARS, min_size=1, max_size=12)
 blanks = st.text(alphabet=" \t", max_size=3)
 

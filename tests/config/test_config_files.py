@@ -24,8 +24,8 @@ from corsight import Policy
 from corsight.config import discover, load
 from corsight.config.environment import Field, fields_of, read_environment
 from corsight.config.toml import key_lines, value
+from tests.config.test_config import allow_tenant
 from tests.security.timing_ratio import LINEAR, growth
-from tests.test_config import allow_tenant
 
 tomllib = pytest.importorskip("tomllib" if sys.version_info >= (3, 11) else "tomli")
 
@@ -210,7 +210,7 @@ def test_an_origin_callback_from_the_environment_is_imported(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    policy = load(env={"CORSIGHT_ALLOW_ORIGIN_CALLBACK": "tests.test_config:allow_tenant"})
+    policy = load(env={"CORSIGHT_ALLOW_ORIGIN_CALLBACK": "tests.config.test_config:allow_tenant"})
     assert isinstance(policy, Policy) and policy.allow_origin_callback is allow_tenant
 
 

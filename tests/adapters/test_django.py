@@ -34,7 +34,7 @@ from corsight.testing import assert_cors_allowed, assert_cors_blocked, cors_fetc
 
 APP = "https://app.example.com"
 EVIL = "https://evil.example.net"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CORSIGHT_MIDDLEWARE = [
     "corsight.django.middleware.CORSMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -97,7 +97,7 @@ async def tenant_allowed(origin: str) -> bool:
 
 
 def test_async_origin_callback_needs_async_django() -> None:
-    with override_settings(CORSIGHT={"allow_origin_callback": "tests.test_django:tenant_allowed"}):
+    with override_settings(CORSIGHT={"allow_origin_callback": "tests.adapters.test_django:tenant_allowed"}):
         assert_cors_allowed(get_asgi_application(), "/api/async", origin="https://tenant.example.org")
         assert_cors_blocked(get_asgi_application(), "/api/async", origin=APP)
         with pytest.raises(ImproperlyConfigured, match="is async, but this Django runs its middleware"):

@@ -257,7 +257,7 @@ def test_inherited_problem_reported_once() -> None:
 
 
 def test_origin_callback_by_import_path() -> None:
-    loaded = from_mapping({"allow_origin_callback": "tests.test_config:allow_tenant"})
+    loaded = from_mapping({"allow_origin_callback": "tests.config.test_config:allow_tenant"})
     assert isinstance(loaded.result, Policy)
     assert loaded.result.allow_origin_callback is allow_tenant
     bad = from_mapping({"allow_origin_callback": "tests.nope:f"})
