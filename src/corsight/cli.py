@@ -26,7 +26,7 @@ COMMANDS = {
     "lint": ("corsight.config.lint:lint_command", "cli"),
     "proxy": ("corsight.proxy.cli:proxy_command", "proxy"),
     "scan": ("corsight.scan.cli:scan_command", "scan"),
-    "ui": ("corsight.ui.command:ui_command", "ui"),
+    "ui": ("corsight.ui.cli:ui_command", "ui"),
 }
 
 

@@ -2,7 +2,7 @@
 
 :mod:`~corsight.ui.app` is the Starlette app and its guards, :mod:`~corsight.ui.live` serves the
 live-test frame on the chosen loopback origin, :mod:`~corsight.ui.server` binds and runs it,
-:mod:`~corsight.ui.command` is the ``corsight ui`` command. Needs the ``ui`` extra (Starlette
+:mod:`~corsight.ui.cli` is the ``corsight ui`` command. Needs the ``ui`` extra (Starlette
 and uvicorn), which is imported only when the UI is used.
 """
 
