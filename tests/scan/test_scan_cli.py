@@ -120,3 +120,13 @@ def test_no_progress_bar_when_piped(port: int) -> None:
     result = runner.invoke(main, args)
     json.loads(result.stdout)
     assert result.stderr == ""
+
+
+def test_a_url_that_cannot_be_scanned_is_exit_2_unless_fail_on_never() -> None:
+    # A typo'd URL or a server that is down must not pass a CI job as "nothing found".
+    refused = CliRunner().invoke(main, ["scan", "--retries", "0", "http://127.0.0.1:9/"])
+    assert refused.exit_code == 2
+    (line,) = refused.stderr.splitlines()
+    assert line.startswith("corsight scan: error: 1 of 1 URLs could not be scanned")
+    accepted = CliRunner().invoke(main, ["scan", "--retries", "0", "--fail-on", "never", "http://127.0.0.1:9/"])
+    assert accepted.exit_code == 0

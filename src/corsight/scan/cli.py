@@ -1,6 +1,7 @@
 """``corsight scan``: the click command over :func:`corsight.scan.runner.scan_async`.
 
-Exit statuses: 0 no finding at or above ``--fail-on``, 1 at least one, 2 usage error.
+Exit statuses: 0 no finding at or above ``--fail-on``, 1 at least one, 2 a usage error or a URL
+that could not be scanned (unless ``--fail-on never``).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import IO, Any
 
 import click
 
-from corsight.clierror import HeaderLine, Seconds, fail
+from corsight.clierror import EXIT_FAILED, EXIT_OK, HeaderLine, Seconds, fail
 from corsight.safetext import console, dumps
 from corsight.scan.runner import ScanOptions, ScanReport, run, scan_async
 from corsight.scan.sarif import to_sarif
@@ -111,7 +112,8 @@ def scan_command(
     """Find the CORS misconfigurations of URLS that let a hostile page read data.
 
     Every class is probed; severity follows what the browser model says a hostile page could
-    read (with the victim's cookies: high). Exit status 1 when a finding reaches --fail-on."""
+    read (with the victim's cookies: high). Exit status 1 when a finding reaches --fail-on, 2 when
+    a URL could not be scanned (unless --fail-on never)."""
     if output is not None and not Path(output).resolve().parent.is_dir():
         fail("scan", f"cannot write the report to {output}: its folder does not exist")
     if as_json and as_sarif:
@@ -148,7 +150,15 @@ def scan_command(
             from corsight.scan.table import print_scan  # rich only for the human report: --json starts faster
 
             print_scan(report, console(file=out))
-    sys.exit(1 if failed(report, fail_on) else 0)
+    if failed(report, fail_on):
+        sys.exit(EXIT_FAILED)
+    unscanned = [result for result in report.results if result.error is not None]
+    if unscanned and fail_on != "never":
+        # A typo'd URL or a server that is down must not pass a CI job as "nothing found".
+        first = unscanned[0]
+        fail("scan", f"{len(unscanned)} of {len(report.results)} URLs could not be scanned"
+                     f" (first: {first.url}: {first.error}); --fail-on never accepts that")  # fmt: skip
+    sys.exit(EXIT_OK)
 
 
 def _run(targets: list[str], options: ScanOptions, show: bool) -> ScanReport:
