@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import sys
+from collections.abc import Sequence
 from typing import Any, NoReturn
 
 import click
@@ -31,6 +32,16 @@ def fail(command: str, message: str) -> NoReturn:
     who = f"corsight {command}" if command else "corsight"
     click.echo(f"{who}: error: {visible(message)}", err=True)
     sys.exit(EXIT_USAGE)
+
+
+def fail_each(command: str, problems: Sequence[object]) -> NoReturn:
+    """Print each problem as one of ``command``'s error lines (a configuration with five
+    problems is five lines, not one of 900 characters) and exit with status 2."""
+    *earlier, last = problems
+    for problem in earlier:
+        who = f"corsight {command}" if command else "corsight"
+        click.echo(f"{who}: error: {visible(str(problem))}", err=True)
+    fail(command, str(last))
 
 
 class HeaderLine(click.ParamType):  # type: ignore[type-arg, unused-ignore]

@@ -363,3 +363,13 @@ def test_the_command_keeps_a_recorded_credentials_mode_and_says_when_it_is_unkno
     assert plain.check_command and "--credentials" not in plain.check_command
     assert any("if the page sends credentials, add --credentials include" in note for note in plain.notes)
     assert not any("--credentials" in note for note in with_cookie.notes)
+
+
+def test_dash_reads_the_har_from_standard_input() -> None:
+    har = json.dumps({"log": {"version": "1.2", "entries": []}})
+    result = CliRunner().invoke(main, ["har", "-"], input=har)
+    assert result.exit_code == 0, result.output
+    assert "standard input" in result.stdout
+    broken = CliRunner().invoke(main, ["har", "-"], input="{broken")
+    assert broken.exit_code == 2
+    assert broken.stderr.startswith("corsight har: error: standard input is not valid JSON")

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from corsight.clierror import fail
+from corsight.clierror import fail, fail_each
 from corsight.errors import PolicyError
 from corsight.export.result import ExportError
 from corsight.export.targets import TARGETS, export
@@ -105,8 +105,10 @@ def export_command(
                 origins, regexes, methods, headers, expose, allow_credentials, max_age, allow_private_network
             )
         exported = export(policy, target)
-    except (ExportError, PolicyError) as exc:
-        fail("export", " ".join(str(exc).split()) if "\n" not in str(exc) else str(exc).replace("\n", " "))
+    except PolicyError as exc:
+        fail_each("export", sorted(exc.problems, key=lambda problem: problem.line or 0))  # file order
+    except ExportError as exc:
+        fail("export", " ".join(str(exc).split()))
     if output is not None:
         try:
             Path(output).write_text(exported.content)

@@ -409,8 +409,10 @@ def _blocked_by_cors(error: str | None) -> bool:
 
 
 def analyze_file(path: str | Path, *, server: str | None = None) -> Report:
-    """:func:`analyze_har` of a HAR file (:class:`HarError` when it cannot be read or is not a HAR)."""
-    return analyze_har(load(path), source=str(path), server=server)
+    """:func:`analyze_har` of a HAR file, ``"-"`` for standard input (:class:`HarError` when it
+    cannot be read or is not a HAR)."""
+    source = "standard input" if str(path) == "-" else str(path)
+    return analyze_har(load(path), source=source, server=server)
 
 
 __all__: Sequence[str] = ("Report", "RequestReport", "analyze_file", "analyze_har", "check_command")

@@ -29,8 +29,9 @@ def har_command(file: str, server: str | None, show_all: bool, as_json: bool) ->
     """Which cross-origin requests of a HAR file failed, with the console message and the fix.
 
     \b
-    Example:
+    Examples:
       corsight har session.har --server nginx
+      corsight har - < session.har          (FILE '-' reads standard input)
 
     \b
     Exit statuses: 0 no cross-origin request failed, 1 some did, 2 the file cannot be

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -84,14 +85,19 @@ def _constant(name: str) -> NoReturn:
 
 
 def read_json(path: str | Path) -> Any:
-    """The file's JSON value; :class:`HarError` when it cannot be read, is larger than
-    :data:`MAX_HAR_BYTES`, is not UTF-8 or is not strict JSON."""
+    """The file's JSON value (``"-"``: standard input); :class:`HarError` when it cannot be read,
+    is larger than :data:`MAX_HAR_BYTES`, is not UTF-8 or is not strict JSON."""
     try:
-        with open(path, "rb") as file:
-            # A regular file's size is known before reading; a FIFO or a device is read up to
-            # one byte past the bound.
-            size = os.fstat(file.fileno()).st_size
-            data = b"" if size > MAX_HAR_BYTES else file.read(MAX_HAR_BYTES + 1)
+        if str(path) == "-":
+            path = "standard input"
+            data = sys.stdin.buffer.read(MAX_HAR_BYTES + 1)
+            size = len(data)
+        else:
+            with open(path, "rb") as file:
+                # A regular file's size is known before reading; a FIFO or a device is read up
+                # to one byte past the bound.
+                size = os.fstat(file.fileno()).st_size
+                data = b"" if size > MAX_HAR_BYTES else file.read(MAX_HAR_BYTES + 1)
     except OSError as exc:
         raise HarError(f"cannot read {path}: {exc.strerror or exc}") from None
     if size > MAX_HAR_BYTES or len(data) > MAX_HAR_BYTES:

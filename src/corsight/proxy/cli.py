@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from corsight.clierror import fail
+from corsight.clierror import fail, fail_each
 from corsight.errors import ConfigError
 from corsight.proxy.config import FIELDS, ProxyConfig, build_config, read_env, read_toml
 from corsight.safetext import dumps, visible
@@ -98,10 +98,7 @@ def proxy_command(config_file: str | None, print_config: bool, **flags: Any) -> 
     try:
         config = load_config(config_file, flags)
     except ConfigError as exc:
-        *earlier, last = exc.problems  # each problem on its own line, the last one exits
-        for problem in earlier:
-            click.echo(f"corsight proxy: error: {visible(str(problem))}", err=True)
-        fail("proxy", str(last))
+        fail_each("proxy", exc.problems)
     if print_config:
         click.echo(dumps(config.public_dict(), indent=2))
         return
