@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+import click
 import pytest
 from click.testing import CliRunner
 
@@ -98,3 +99,20 @@ def test_a_delay_may_be_zero_but_not_negative() -> None:
 def test_a_header_without_a_colon_is_one_line(command: str) -> None:
     line = _one_line_error([command, "-H", "X-Token", "http://127.0.0.1:9/", "--origin", "http://127.0.0.1:1"])
     assert line == f"corsight {command}: error: Invalid value for '-H' / '--header': 'X-Token' is not 'Name: value'"
+
+
+@pytest.mark.parametrize("command", ["check", "export", "har", "lint", "proxy", "scan", "ui"])
+def test_each_command_help_has_an_example_and_its_exit_statuses(command: str) -> None:
+    result = CliRunner().invoke(main, [command, "--help"], terminal_width=120)
+    assert result.exit_code == 0
+    assert f"corsight {command} " in result.output  # an example to copy
+    assert "Exit status" in result.output and " 2 " in result.output
+
+
+@pytest.mark.parametrize("command", ["check", "export", "har", "lint", "proxy", "scan", "ui"])
+def test_every_option_is_documented(command: str) -> None:
+    ctx = click.Context(main)
+    sub = main.get_command(ctx, command)
+    assert sub is not None
+    bare = [p.opts[0] for p in sub.params if isinstance(p, click.Option) and not p.help and not p.hidden]
+    assert bare == [], f"corsight {command}: options without help: {bare}"

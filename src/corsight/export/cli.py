@@ -91,7 +91,17 @@ def export_command(
     output: str | None,
     as_json: bool,
 ) -> None:
-    """Write a ready configuration for TARGET that does what one corsight policy does."""
+    """Write a ready configuration for TARGET that does what one corsight policy does.
+
+    \b
+    Examples:
+      corsight export --to nginx --allow-origin https://app.example.com --allow-credentials
+      corsight export --to express --config corsight.toml -o cors.js
+
+    \b
+    Exit statuses: 0 written, 2 a policy with problems (one line each) or one the target
+    cannot carry out exactly.
+    """
     flags = origins or regexes or methods or headers or expose or allow_credentials or allow_private_network
     try:
         if config_path is not None:

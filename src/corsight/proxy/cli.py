@@ -88,6 +88,10 @@ def proxy_command(config_file: str | None, print_config: bool, **flags: Any) -> 
     open mode:      corsight proxy --allow-origin https://app.example.com
                     then fetch("http://127.0.0.1:8080/https://api.example.com/items")
     upstream mode:  corsight proxy --allow-origin http://localhost:3000 --upstream http://localhost:5000
+
+    \b
+    Exit statuses: 0 stopped (SIGINT or SIGTERM: open requests finish first), 2 a bad setting
+    (one line each), a port in use or an access log that cannot be written.
     """
     try:
         import aiohttp  # noqa: F401

@@ -67,8 +67,21 @@ def failed(report: ScanReport, fail_on: str) -> bool:
 @click.option("-k", "--insecure", is_flag=True, help="Do not verify TLS certificates")
 @click.option("--cacert", type=click.Path(exists=True, dir_okay=False), help="CA bundle to verify TLS")
 @click.option("--timeout", default=10.0, show_default=True, type=Seconds(), help="Seconds per request")
-@click.option("--retries", default=1, show_default=True, type=click.IntRange(0, 5))
-@click.option("-c", "--concurrency", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option(
+    "--retries",
+    default=1,
+    show_default=True,
+    type=click.IntRange(0, 5),
+    help="Times to resend a probe after a reset or timeout",
+)
+@click.option(
+    "-c",
+    "--concurrency",
+    default=20,
+    show_default=True,
+    type=click.IntRange(1, 1000),
+    help="Requests at once",
+)
 @click.option(
     "--per-host", default=4, show_default=True, type=click.IntRange(1, 100), help="Requests at once per host"
 )
@@ -87,7 +100,13 @@ def failed(report: ScanReport, fail_on: str) -> bool:
     type=click.Path(dir_okay=False, writable=True),
     help="Write the report to FILE (checked before scanning, written after)",
 )
-@click.option("--fail-on", type=click.Choice(FAIL_ON), default="low", show_default=True)
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default="low",
+    show_default=True,
+    help="Exit 1 from this severity up ('never': exit 0 whatever is found, and for unscanned URLs)",
+)
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on a terminal)")
 def scan_command(
     urls: tuple[str, ...],
@@ -112,8 +131,17 @@ def scan_command(
     """Find the CORS misconfigurations of URLS that let a hostile page read data.
 
     Every class is probed; severity follows what the browser model says a hostile page could
-    read (with the victim's cookies: high). Exit status 1 when a finding reaches --fail-on, 2 when
-    a URL could not be scanned (unless --fail-on never)."""
+    read (with the victim's cookies: high).
+
+    \b
+    Examples:
+      corsight scan https://api.example.com/me -H 'Cookie: session=…' --origin https://app.example.com
+      corsight scan -i urls.txt --sarif -o corsight.sarif --fail-on medium
+
+    \b
+    Exit statuses: 0 nothing at or above --fail-on, 1 a finding there, 2 a usage error or a
+    URL that could not be scanned (unless --fail-on never), 130 interrupted.
+    """
     if output is not None and not Path(output).resolve().parent.is_dir():
         fail("scan", f"cannot write the report to {output}: its folder does not exist")
     if as_json and as_sarif:

@@ -32,7 +32,15 @@ def ui_command(
     host: str, port: int, no_open: bool, allow_remote: bool, allowed_hosts: tuple[str, ...]
 ) -> None:
     """Start the corsight web page: a form for the request, the browser's verdict, the fix,
-    and a live test in your own browser. Listens on loopback only unless --allow-remote."""
+    and a live test in your own browser. Listens on loopback only unless --allow-remote.
+
+    \b
+    Example:
+      corsight ui --port 8765 --no-open
+
+    \b
+    Exit statuses: 0 stopped with Ctrl-C, 2 the address cannot be used.
+    """
     try:
         from corsight.ui.server import NotLoopback, UIServer, is_loopback
     except ImportError as exc:
