@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 
 import click
 
+from corsight.errors import Problem
 from corsight.safetext import visible
 
 #: Exit statuses, the same for every command: the verdict (allowed / blocked, or no finding at
@@ -34,7 +35,7 @@ def fail(command: str, message: str) -> NoReturn:
     sys.exit(EXIT_USAGE)
 
 
-def fail_each(command: str, problems: Sequence[object]) -> NoReturn:
+def fail_each(command: str, problems: Sequence[Problem]) -> NoReturn:
     """Print each problem as one of ``command``'s error lines (a configuration with five
     problems is five lines, not one of 900 characters) and exit with status 2."""
     *earlier, last = problems
