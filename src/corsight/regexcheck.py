@@ -112,26 +112,35 @@ def unescaped_dot(regex: str) -> int | None:
     written by mistake; followed by any quantifier and then one (``.*example``, ``.?example``,
     ``.{1}example``) it admits ``evilexample.com``.
     """
-    i, in_class = 0, False
-    while i < len(regex):
-        char = regex[i]
-        if char == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-            if regex[i + 1 : i + 2] == "^":
-                i += 1
-            if regex[i + 1 : i + 2] == "]":  # a ']' first in a class is a literal
-                i += 1
-        elif char == ".":
+    for i in _syntax_positions(regex):
+        if regex[i] == ".":
             after = _skip_quantifier(regex, i + 1)
             if regex[after : after + 1].isalnum():
                 return i
-        i += 1
     return None
+
+
+def _syntax_positions(regex: str, start: int = 0) -> Iterator[int]:
+    """The positions, from ``start``, of the characters of ``regex`` that are regex syntax:
+    neither escaped nor inside a character class (where a ``]`` first, or after ``^``, is a
+    literal). The one scanner every check of a regex's text walks with."""
+    i, end = start, len(regex)
+    while i < end:
+        char = regex[i]
+        if char == "\\":
+            i += 2
+        elif char == "[":
+            i += 1
+            if regex[i : i + 1] == "^":
+                i += 1
+            if regex[i : i + 1] == "]":
+                i += 1
+            while i < end and regex[i] != "]":
+                i += 2 if regex[i] == "\\" else 1
+            i += 1
+        else:
+            yield i
+            i += 1
 
 
 def _skip_quantifier(regex: str, i: int) -> int:
@@ -211,51 +220,30 @@ def _relaxed(regex: str) -> re.Pattern[str] | None:
 
     ``None`` when the regex has no lookaround (or, oddly, the relaxed text does not compile)."""
     out: list[str] = []
-    i, found, in_class = 0, False, False
-    while i < len(regex):
-        char = regex[i]
-        if char == "\\":
-            out.append(regex[i : i + 2])
-            i += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif regex.startswith(("(?=", "(?!", "(?<=", "(?<!"), i):
-            i, found = _group_end(regex, i), True
-            out.append("(?:)")
-            continue
-        out.append(char)
-        i += 1
-    if not found:
+    kept_from = 0
+    for i in _syntax_positions(regex):
+        if i >= kept_from and regex.startswith(("(?=", "(?!", "(?<=", "(?<!"), i):
+            out += [regex[kept_from:i], "(?:)"]
+            kept_from = _group_end(regex, i)
+    if not out:
         return None
     try:
-        return re.compile("".join(out))
+        return re.compile("".join(out) + regex[kept_from:])
     except re.error:
         return None
 
 
 def _group_end(regex: str, start: int) -> int:
     """The index after the ``)`` that closes the group opened at ``start``."""
-    depth, i, in_class = 0, start, False
-    while i < len(regex):
-        char = regex[i]
-        if char == "\\":
-            i += 2
-            continue
-        if in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char == "(":
+    depth = 0
+    for i in _syntax_positions(regex, start):
+        if regex[i] == "(":
             depth += 1
-        elif char == ")":
+        elif regex[i] == ")":
             depth -= 1
             if not depth:
                 return i + 1
-        i += 1
-    return i
+    return len(regex)
 
 
 # -- samples of what a regex admits -------------------------------------------------------------
