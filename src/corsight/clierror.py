@@ -30,19 +30,16 @@ EXIT_INTERRUPTED = 130
 def fail(command: str, message: str) -> NoReturn:
     """Print ``message`` as ``command``'s one-line error and exit with status 2 (``command``
     empty for the ``corsight`` group itself)."""
+    fail_each(command, [message])
+
+
+def fail_each(command: str, messages: Sequence[Problem | str]) -> NoReturn:
+    """Print each message (a configuration's problems: five are five lines, not one of 900
+    characters) as one of ``command``'s error lines and exit with status 2."""
     who = f"corsight {command}" if command else "corsight"
-    click.echo(f"{who}: error: {visible(message)}", err=True)
+    for message in messages:
+        click.echo(f"{who}: error: {visible(str(message))}", err=True)
     sys.exit(EXIT_USAGE)
-
-
-def fail_each(command: str, problems: Sequence[Problem]) -> NoReturn:
-    """Print each problem as one of ``command``'s error lines (a configuration with five
-    problems is five lines, not one of 900 characters) and exit with status 2."""
-    *earlier, last = problems
-    for problem in earlier:
-        who = f"corsight {command}" if command else "corsight"
-        click.echo(f"{who}: error: {visible(str(problem))}", err=True)
-    fail(command, str(last))
 
 
 class HeaderLine(click.ParamType):  # type: ignore[type-arg, unused-ignore]

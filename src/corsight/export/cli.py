@@ -116,7 +116,8 @@ def export_command(
             )
         exported = export(policy, target)
     except PolicyError as exc:
-        fail_each("export", sorted(exc.problems, key=lambda problem: problem.line or 0))  # file order
+        in_file_order = sorted(exc.problems, key=lambda problem: problem.line or 0)
+        fail_each("export", in_file_order)
     except ExportError as exc:
         fail("export", " ".join(str(exc).split()))
     if output is not None:
