@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 
-from corsight.clierror import fail
+from corsight.clierror import fail, need_extra
 
 # Sub-command -> ("module:attribute", the extra that brings its dependencies). A command's module
 # is imported only when that command runs (or for --help), so `corsight scan` does not pay for the
@@ -35,7 +35,7 @@ def needs_extra(name: str, missing: str, extra: str) -> click.Command:
     running it prints that one line and exits 2."""
 
     def refuse() -> None:
-        fail(name, f"{missing} is missing: pip install 'corsight[{extra}]'")
+        need_extra(name, missing, extra)
 
     return click.Command(
         name,

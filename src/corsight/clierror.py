@@ -42,6 +42,11 @@ def fail_each(command: str, messages: Sequence[Problem | str]) -> NoReturn:
     sys.exit(EXIT_USAGE)
 
 
+def need_extra(command: str, missing: str | None, extra: str) -> NoReturn:
+    """``command`` cannot run because the module ``missing`` of the ``extra`` is not installed."""
+    fail(command, f"{missing} is missing: pip install 'corsight[{extra}]'")
+
+
 class HeaderLine(click.ParamType):  # type: ignore[type-arg, unused-ignore]
     """A ``-H 'Name: value'`` option, as curl takes it: the name and the value, trimmed."""
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from corsight.clierror import fail, fail_each
+from corsight.clierror import fail, fail_each, need_extra
 from corsight.errors import ConfigError
 from corsight.proxy.config import FIELDS, ProxyConfig, build_config, read_env, read_toml
 from corsight.safetext import dumps, visible
@@ -98,7 +98,7 @@ def proxy_command(config_file: str | None, print_config: bool, **flags: Any) -> 
         import limits  # noqa: F401
         import uvicorn  # noqa: F401
     except ImportError as exc:
-        fail("proxy", f"{exc.name} is missing; install the proxy extra: pip install 'corsight[proxy]'")
+        need_extra("proxy", exc.name, "proxy")
     try:
         config = load_config(config_file, flags)
     except ConfigError as exc:

@@ -7,7 +7,7 @@ import webbrowser
 
 import click
 
-from corsight.clierror import fail
+from corsight.clierror import fail, need_extra
 
 
 @click.command("ui")
@@ -44,7 +44,7 @@ def ui_command(
     try:
         from corsight.ui.server import NotLoopback, UIServer, is_loopback
     except ImportError as exc:
-        fail("ui", f"{exc.name} is missing: pip install 'corsight[ui]'")
+        need_extra("ui", exc.name, "ui")
     try:
         server = UIServer(host, port, allow_remote=allow_remote, allowed_hosts=allowed_hosts)
     except NotLoopback as exc:
